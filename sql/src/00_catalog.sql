@@ -1,0 +1,58 @@
+-- mldb 0.1: the catalog.  (Fragments in sql/src/ are concatenated in
+-- file-name order into sql/mldb--0.1.sql by the Makefile.)
+\echo Use "CREATE EXTENSION mldb" to load this file. \quit
+
+CREATE TABLE mldb.models (
+    name             text PRIMARY KEY
+                     CHECK (name <> '' AND strpos(name, '@') = 0),
+    owner            name NOT NULL,
+    algorithm        text NOT NULL,
+    task             text NOT NULL,
+    relation         text NOT NULL,
+    target           text,
+    features         text[] NOT NULL,
+    options          jsonb NOT NULL DEFAULT '{}',
+    deployed_version integer,
+    created_at       timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE mldb.model_versions (
+    model         text NOT NULL REFERENCES mldb.models (name) ON DELETE CASCADE,
+    version       integer NOT NULL CHECK (version > 0),
+    algorithm     text NOT NULL,
+    trained_at    timestamptz NOT NULL DEFAULT now(),
+    trained_by    name NOT NULL,
+    rows_used     bigint NOT NULL,
+    rows_skipped  bigint NOT NULL,
+    train_ms      float8 NOT NULL,
+    metrics       jsonb,
+    params        jsonb,
+    options       jsonb NOT NULL DEFAULT '{}',
+    state         bytea NOT NULL,
+    feature_stats jsonb,
+    PRIMARY KEY (model, version)
+);
+
+-- Models are data: pg_dump must carry them (extension config tables).
+SELECT pg_catalog.pg_extension_config_dump('mldb.models', '');
+SELECT pg_catalog.pg_extension_config_dump('mldb.model_versions', '');
+
+-- Only mldb's C code writes the catalog (as the catalog owner, after its
+-- own ownership checks).  Everyone may see which models exist and how they
+-- score; the binary state is read only through predict.
+REVOKE ALL ON mldb.models, mldb.model_versions FROM PUBLIC;
+GRANT SELECT ON mldb.models TO PUBLIC;
+GRANT SELECT (model, version, algorithm, trained_at, trained_by, rows_used, rows_skipped,
+              train_ms, metrics, params, options, feature_stats)
+    ON mldb.model_versions TO PUBLIC;
+
+COMMENT ON TABLE mldb.models IS
+    'One row per mldb model: its training specification, owner and deployed version.';
+COMMENT ON TABLE mldb.model_versions IS
+    'One row per trained version of a model: metrics, readable params and the binary state predict uses.';
+COMMENT ON COLUMN mldb.models.deployed_version IS
+    'The version mldb.predict(''name'', ...) uses; NULL when none is deployed.';
+COMMENT ON COLUMN mldb.model_versions.metrics IS
+    'Evaluation at training time: on the hold-out split ("split": "holdout") or, with test_size 0, on the training rows.';
+COMMENT ON COLUMN mldb.model_versions.state IS
+    'Binary model state (format version and CRC-32C checked on every load).';

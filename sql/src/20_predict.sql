@@ -1,0 +1,53 @@
+-- Serving, evaluation and lifecycle.
+
+CREATE FUNCTION mldb.predict(model text, VARIADIC "any") RETURNS float8
+    AS 'MODULE_PATHNAME', 'mldb_predict' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mldb.predict(text, VARIADIC "any") IS
+    'Predict with the deployed version (or ''model@N''): pass a whole row, a numeric array, a jsonb object, or the features in order.';
+
+CREATE FUNCTION mldb.evaluate(model text, relation text DEFAULT NULL) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'mldb_evaluate' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION mldb.evaluate(text, text) IS
+    'Metrics of the deployed version (or ''model@N'') on its hold-out split, or on any relation with the target and feature columns.';
+
+CREATE FUNCTION mldb.deploy(model text, version integer) RETURNS void
+    AS 'MODULE_PATHNAME', 'mldb_deploy' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION mldb.deploy(text, integer) IS
+    'Make a version the one mldb.predict(model, ...) uses (owner only).';
+
+CREATE FUNCTION mldb.drop_model(model text) RETURNS void
+    AS 'MODULE_PATHNAME', 'mldb_drop_model' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION mldb.drop_model(text) IS
+    'Drop a model and all its versions (owner only).';
+
+CREATE FUNCTION mldb.describe(model text) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    SELECT jsonb_build_object(
+               'model', m.name, 'owner', m.owner, 'algorithm', m.algorithm,
+               'task', m.task, 'relation', m.relation, 'target', m.target,
+               'features', to_jsonb(m.features), 'options', m.options,
+               'deployed_version', m.deployed_version, 'created_at', m.created_at,
+               'version', v.version, 'trained_at', v.trained_at,
+               'rows_used', v.rows_used, 'rows_skipped', v.rows_skipped,
+               'train_ms', v.train_ms, 'metrics', v.metrics, 'params', v.params,
+               'versions', (SELECT count(*) FROM mldb.model_versions x WHERE x.model = m.name))
+      INTO result
+      FROM mldb.models m
+      LEFT JOIN mldb.model_versions v
+             ON v.model = m.name AND v.version = m.deployed_version
+     WHERE m.name = describe.model;
+    IF result IS NULL THEN
+        RAISE EXCEPTION 'model "%" does not exist', describe.model
+              USING ERRCODE = 'undefined_object',
+                    HINT = 'List models with SELECT name FROM mldb.models.';
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION mldb.describe(text) IS
+    'A model''s specification and its deployed version: params (coefficients, statistics) and metrics, as jsonb.';

@@ -1,0 +1,518 @@
+/*-------------------------------------------------------------------------
+ * algo_linear.c
+ *	  The linear family: linear_regression (OLS with inference statistics),
+ *	  ridge, lasso and elastic_net.  All four are fitted from the centered
+ *	  moments of one PASS_GRAM scan (gram.c), so training costs one pass
+ *	  whatever the penalty, and the hold-out metrics come from the hold-out
+ *	  slot's moments of the same scan.
+ *
+ *	  Penalty scaling follows scikit-learn so alpha values carry over:
+ *	    ridge:        ||y - Xb||^2 + alpha ||b||^2                 (sklearn Ridge)
+ *	    elastic_net:  1/(2n) ||y - Xb||^2 + alpha l1_ratio ||b||_1
+ *	                  + alpha (1 - l1_ratio)/2 ||b||^2              (sklearn ElasticNet)
+ *	    lasso:        elastic_net with l1_ratio = 1                  (sklearn Lasso)
+ *	  The intercept is never penalised (solving on centered data), and with
+ *	  standardize (default on) the penalty applies to features scaled by
+ *	  their population standard deviation, like StandardScaler + the model.
+ *	  Coefficients are always reported on the original scale.
+ *-------------------------------------------------------------------------
+ */
+#include "mldb.h"
+
+#include <math.h>
+
+#include "gram.h"
+#include "linalg.h"
+#include "model.h"
+
+typedef enum LinearKind
+{
+	LINEAR_OLS,
+	LINEAR_RIDGE,
+	LINEAR_LASSO,
+	LINEAR_ENET
+} LinearKind;
+
+/* What predict needs, plus the training moments for explain and update. */
+typedef struct LinearParams
+{
+	int			p;
+	double		intercept;
+	double	   *coef;
+	Moments    *train;
+} LinearParams;
+
+/* OLS solution and its inference statistics */
+typedef struct OlsFit
+{
+	double	   *b;
+	double	   *cov;			/* (X'X)^-1 on centered data, p x p */
+	int			rank;
+	bool		pinv;
+	double		cond;
+} OlsFit;
+
+static const OptionDef ols_options[] = {{NULL}};
+static const OptionDef ridge_options[] = {
+	{"alpha", OPT_NUMBER, 0, INFINITY},
+	{NULL}
+};
+static const OptionDef lasso_options[] = {
+	{"alpha", OPT_NUMBER, 0, INFINITY},
+	{"max_iter", OPT_INTEGER, 1, 1e9},
+	{"tol", OPT_NUMBER, 0, 1, true},
+	{NULL}
+};
+static const OptionDef enet_options[] = {
+	{"alpha", OPT_NUMBER, 0, INFINITY},
+	{"l1_ratio", OPT_NUMBER, 0, 1},
+	{"max_iter", OPT_INTEGER, 1, 1e9},
+	{"tol", OPT_NUMBER, 0, 1, true},
+	{NULL}
+};
+
+#define DEFAULT_ALPHA		1.0
+#define DEFAULT_L1_RATIO	0.5
+#define DEFAULT_MAX_ITER	10000
+#define DEFAULT_TOL			1e-8
+
+/* Eigenvalues below this fraction of the largest count as zero. */
+#define RANK_RCOND			1e-12
+
+/* ---------------------------------------------------------------------
+ * Helpers on moments: z = [x_1..x_p, y], M centered scatter
+ * ---------------------------------------------------------------------
+ */
+#define Mxx(mo, i, j)	((mo)->M[(i) * (mo)->m + (j)])
+#define Mxy(mo, i)		((mo)->M[(i) * (mo)->m + (mo)->m - 1])
+#define Myy(mo)			((mo)->M[(mo)->m * (mo)->m - 1])
+
+/*
+ * A constant column is collinear with the intercept: say so by name rather
+ * than let the solver report a rank deficiency nobody can trace.  Rounding
+ * leaves a variance of order (eps * mean)^2 on a truly constant column.
+ */
+static void
+check_constant_columns(const FeatureSpec *spec, const Moments *mo)
+{
+	for (int j = 0; j < spec->dim; j++)
+	{
+		double		var = Mxx(mo, j, j) / mo->n;
+		double		mean = mo->mean[j];
+
+		if (var <= 1e-20 * mean * mean || var == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("feature column \"%s\" is constant in the training rows",
+							spec->cols[j].name),
+					 errhint("Leave it out of features: a constant carries no information beyond the intercept.")));
+	}
+}
+
+/*
+ * Metrics of the prediction b0 + x'b on the rows summarised by mo, exactly,
+ * from their moments: with e = y - b0 - x'b,
+ *   mean(e) = ybar - b0 - xbar'b,  n Var(e) = Myy - 2 b'Mxy + b'Mxx b.
+ * (MAE needs the rows themselves: mldb.evaluate() reports it.)
+ */
+static Jsonb *
+linear_metrics(const Moments *mo, double b0, const double *b, bool holdout)
+{
+	int			p = mo->m - 1;
+	double		n = mo->n;
+	double		mean_e = mo->mean[p] - b0;
+	double		nvar_e = Myy(mo);
+	double		sse;
+	JsonWriter	w;
+
+	for (int i = 0; i < p; i++)
+	{
+		double		row = 0;
+
+		mean_e -= mo->mean[i] * b[i];
+		for (int j = 0; j < p; j++)
+			row += Mxx(mo, i, j) * b[j];
+		nvar_e += b[i] * (row - 2 * Mxy(mo, i));
+	}
+	nvar_e = Max(nvar_e, 0.0);
+	sse = nvar_e + n * mean_e * mean_e;
+
+	jw_init(&w);
+	jw_number(&w, "r2", 1.0 - sse / Myy(mo));
+	jw_number(&w, "rmse", sqrt(sse / n));
+	jw_number(&w, "mse", sse / n);
+	jw_number(&w, "explained_variance", 1.0 - nvar_e / Myy(mo));
+	jw_int(&w, "n", (int64) n);
+	jw_string(&w, "split", holdout ? "holdout" : "train");
+	return jw_finish(&w);
+}
+
+static void
+coef_object(JsonWriter *w, const char *key, const FeatureSpec *spec, double b0,
+			const double *b)
+{
+	jw_begin_object(w, key);
+	jw_number(w, "(intercept)", b0);
+	for (int j = 0; j < spec->dim; j++)
+		jw_number(w, spec->cols[j].name, b[j]);
+	jw_end_object(w);
+}
+
+/*
+ * Solve Mxx b = Mxy after equilibration (unit diagonal), by Cholesky when
+ * the scaled matrix is well conditioned and by the eigen pseudo-inverse
+ * otherwise (rank-deficient X; reported as solver "pseudo_inverse").
+ */
+static OlsFit
+ols_solve(const Moments *mo)
+{
+	int			p = mo->m - 1;
+	double	   *d = palloc(sizeof(double) * p);
+	double	   *A = palloc(sizeof(double) * p * p);
+	double	   *r = palloc(sizeof(double) * p);
+	double	   *w = palloc(sizeof(double) * p);
+	double	   *V = palloc(sizeof(double) * p * p);
+	double	   *Ainv = palloc(sizeof(double) * p * p);
+	OlsFit		fit;
+
+	for (int i = 0; i < p; i++)
+		d[i] = 1.0 / sqrt(Mxx(mo, i, i));
+	for (int i = 0; i < p; i++)
+	{
+		r[i] = Mxy(mo, i) * d[i];
+		for (int j = 0; j < p; j++)
+			A[i * p + j] = Mxx(mo, i, j) * d[i] * d[j];
+	}
+
+	mldb_sym_eigen(p, A, w, V);
+	fit.pinv = !(w[0] > RANK_RCOND * w[p - 1]) || !mldb_chol_inverse(p, A, Ainv);
+	if (fit.pinv)
+		fit.rank = mldb_sym_pinv(p, A, RANK_RCOND, Ainv);
+	else
+		fit.rank = p;
+
+	fit.b = palloc0(sizeof(double) * p);
+	if (!fit.pinv && mldb_chol_solve(p, A, r, fit.b))
+		;
+	else
+	{
+		for (int i = 0; i < p; i++)
+		{
+			fit.b[i] = 0;
+			for (int j = 0; j < p; j++)
+				fit.b[i] += Ainv[i * p + j] * r[j];
+		}
+	}
+	fit.cov = palloc(sizeof(double) * p * p);
+	for (int i = 0; i < p; i++)
+	{
+		fit.b[i] *= d[i];
+		for (int j = 0; j < p; j++)
+			fit.cov[i * p + j] = Ainv[i * p + j] * d[i] * d[j];
+	}
+	return fit;
+}
+
+/*
+ * Condition number of X'X with the intercept column, as MADlib reports it
+ * (linregr's condition_no), from the uncentered cross-products.
+ */
+static double
+raw_condition_number(const Moments *mo)
+{
+	int			p = mo->m - 1;
+	int			q = p + 1;
+	double	   *G = palloc(sizeof(double) * q * q);
+	double		n = mo->n;
+
+	G[0] = n;
+	for (int i = 0; i < p; i++)
+	{
+		G[(i + 1)] = G[(i + 1) * q] = n * mo->mean[i];
+		for (int j = 0; j < p; j++)
+			G[(i + 1) * q + j + 1] = Mxx(mo, i, j) + n * mo->mean[i] * mo->mean[j];
+	}
+	return mldb_sym_cond(q, G);
+}
+
+static void
+ols_params(JsonWriter *w, const FeatureSpec *spec, const Moments *mo,
+		   double b0, const OlsFit *fit)
+{
+	int			p = spec->dim;
+	double		n = mo->n;
+	double		sse = Myy(mo);
+	double		df = n - fit->rank - 1;
+	double		sigma2;
+	double		var0;
+	double	   *se = palloc(sizeof(double) * p);
+	double		r2;
+
+	for (int i = 0; i < p; i++)
+		sse -= fit->b[i] * Mxy(mo, i);
+	sse = Max(sse, 0.0);
+	sigma2 = df > 0 ? sse / df : NAN;
+	r2 = 1.0 - sse / Myy(mo);
+
+	/* Var(b0) = sigma^2 (1/n + xbar' (Xc'Xc)^-1 xbar) */
+	var0 = 1.0 / n;
+	for (int i = 0; i < p; i++)
+	{
+		se[i] = sqrt(sigma2 * fit->cov[i * p + i]);
+		for (int j = 0; j < p; j++)
+			var0 += mo->mean[i] * fit->cov[i * p + j] * mo->mean[j];
+	}
+	var0 = sqrt(sigma2 * var0);
+
+	coef_object(w, "coef", spec, b0, fit->b);
+	coef_object(w, "std_err", spec, var0, se);
+	jw_begin_object(w, "t_stats");
+	jw_number(w, "(intercept)", b0 / var0);
+	for (int j = 0; j < p; j++)
+		jw_number(w, spec->cols[j].name, fit->b[j] / se[j]);
+	jw_end_object(w);
+	jw_begin_object(w, "p_values");
+	jw_number(w, "(intercept)", mldb_t_pvalue(b0 / var0, df));
+	for (int j = 0; j < p; j++)
+		jw_number(w, spec->cols[j].name, mldb_t_pvalue(fit->b[j] / se[j], df));
+	jw_end_object(w);
+	jw_number(w, "r2", r2);
+	jw_number(w, "adj_r2", 1.0 - (1.0 - r2) * (n - 1) / df);
+	jw_number(w, "sigma", sqrt(sigma2));
+	jw_number(w, "condition_no", raw_condition_number(mo));
+	jw_number(w, "df_resid", df);
+	jw_int(w, "n", (int64) n);
+	jw_int(w, "rank", fit->rank);
+	jw_string(w, "solver", fit->pinv ? "pseudo_inverse" : "cholesky");
+}
+
+/* ---------------------------------------------------------------------
+ * Training
+ * ---------------------------------------------------------------------
+ */
+static void
+linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
+{
+	const FeatureSpec *spec = in->spec;
+	int			p = spec->dim;
+	PassCtx		ctx = {0};
+	PassResult	res;
+	Moments    *tr;
+	Moments    *ho;
+	LinearParams *lp = palloc0(sizeof(LinearParams));
+	double	   *b;
+	double		b0;
+	JsonWriter	w;
+
+	ctx.kind = PASS_GRAM;
+	ctx.spec = in->spec;
+	ctx.seed = in->seed;
+	ctx.test_size = in->test_size;
+	ctx.nfolds = 1;
+	res = pass_run(&ctx, in->from_sql, in->args_sql);
+	out->rows_skipped = res.rows_skipped;
+	if (res.acc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("relation has no rows to train on"),
+				 errhint("Check the relation, or the query's WHERE clause.")));
+	tr = gram_moments(res.acc, 1, 1);
+	ho = gram_moments(res.acc, PASS_HOLDOUT_SLOT, PASS_HOLDOUT_SLOT);
+	out->rows_used = (int64) tr->n;
+	if (tr->n < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("only %.0f usable training rows", tr->n),
+				 errdetail(INT64_FORMAT " rows read, " INT64_FORMAT " skipped for a NULL or non-finite target or feature, %.0f held out.",
+						   res.rows_seen, res.rows_skipped, ho->n),
+				 errhint("Training needs at least two rows with a non-NULL target and features.")));
+	if (kind == LINEAR_OLS && tr->n < p + 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("fewer training rows (%.0f) than coefficients (%d)", tr->n, p + 1),
+				 errhint("Use fewer features, more rows, or a penalised model such as ridge.")));
+	check_constant_columns(spec, tr);
+
+	jw_init(&w);
+	if (kind == LINEAR_OLS)
+	{
+		OlsFit		fit = ols_solve(tr);
+
+		b = fit.b;
+		if (fit.pinv)
+			ereport(NOTICE,
+					(errmsg("features are collinear: rank %d of %d, solved with the pseudo-inverse",
+							fit.rank, p),
+					 errhint("Coefficients of collinear features are not identified; consider dropping some, or use ridge.")));
+		b0 = tr->mean[p];
+		for (int j = 0; j < p; j++)
+			b0 -= tr->mean[j] * b[j];
+		ols_params(&w, spec, tr, b0, &fit);
+	}
+	else
+	{
+		bool		standardize = opt_bool(in->options, "standardize", true);
+		double		alpha = opt_number(in->options, "alpha", DEFAULT_ALPHA);
+		double		l1_ratio = kind == LINEAR_RIDGE ? 0.0 : kind == LINEAR_LASSO ? 1.0 :
+			opt_number(in->options, "l1_ratio", DEFAULT_L1_RATIO);
+		double	   *s = palloc(sizeof(double) * p);
+		double	   *G = palloc(sizeof(double) * p * p);
+		double	   *c = palloc(sizeof(double) * p);
+		int			iters = 0;
+
+		for (int j = 0; j < p; j++)
+			s[j] = standardize ? sqrt(Mxx(tr, j, j) / tr->n) : 1.0;
+		for (int i = 0; i < p; i++)
+		{
+			c[i] = Mxy(tr, i) / s[i];
+			for (int j = 0; j < p; j++)
+				G[i * p + j] = Mxx(tr, i, j) / (s[i] * s[j]);
+		}
+		b = palloc0(sizeof(double) * p);
+		if (kind == LINEAR_RIDGE)
+		{
+			for (int j = 0; j < p; j++)
+				G[j * p + j] += alpha;
+			if (!mldb_chol_solve(p, G, c, b))
+			{
+				double	   *Ginv = palloc(sizeof(double) * p * p);
+
+				(void) mldb_sym_pinv(p, G, RANK_RCOND, Ginv);
+				for (int i = 0; i < p; i++)
+					for (int j = 0; j < p; j++)
+						b[i] += Ginv[i * p + j] * c[j];
+			}
+		}
+		else
+		{
+			/* the 1/n of sklearn's ElasticNet objective */
+			for (int i = 0; i < p * p; i++)
+				G[i] /= tr->n;
+			for (int i = 0; i < p; i++)
+				c[i] /= tr->n;
+			iters = mldb_enet_cd(p, G, c, alpha * l1_ratio, alpha * (1 - l1_ratio),
+								 (int) opt_int(in->options, "max_iter", DEFAULT_MAX_ITER),
+								 opt_number(in->options, "tol", DEFAULT_TOL), b);
+			if (iters < 0)
+				ereport(WARNING,
+						(errmsg("coordinate descent did not converge in %d iterations",
+								(int) opt_int(in->options, "max_iter", DEFAULT_MAX_ITER)),
+						 errhint("Raise max_iter or tol, or increase alpha.")));
+		}
+		for (int j = 0; j < p; j++)
+			b[j] /= s[j];
+		b0 = tr->mean[p];
+		for (int j = 0; j < p; j++)
+			b0 -= tr->mean[j] * b[j];
+
+		coef_object(&w, "coef", spec, b0, b);
+		jw_number(&w, "alpha", alpha);
+		if (kind != LINEAR_RIDGE)
+			jw_number(&w, "l1_ratio", l1_ratio);
+		jw_bool(&w, "standardize", standardize);
+		if (kind != LINEAR_RIDGE)
+		{
+			jw_int(&w, "iterations", Abs(iters));
+			jw_bool(&w, "converged", iters >= 0);
+		}
+		jw_int(&w, "n", (int64) tr->n);
+	}
+	out->params = jw_finish(&w);
+
+	out->scores_holdout = ho->n >= 2;
+	out->metrics = linear_metrics(out->scores_holdout ? ho : tr, b0, b, out->scores_holdout);
+
+	lp->p = p;
+	lp->intercept = b0;
+	lp->coef = b;
+	lp->train = tr;
+	out->model->params = lp;
+}
+
+static void
+ols_train(const TrainInput *in, TrainOutput *out)
+{
+	linear_train(in, out, LINEAR_OLS);
+}
+
+static void
+ridge_train(const TrainInput *in, TrainOutput *out)
+{
+	linear_train(in, out, LINEAR_RIDGE);
+}
+
+static void
+lasso_train(const TrainInput *in, TrainOutput *out)
+{
+	linear_train(in, out, LINEAR_LASSO);
+}
+
+static void
+enet_train(const TrainInput *in, TrainOutput *out)
+{
+	linear_train(in, out, LINEAR_ENET);
+}
+
+/* ---------------------------------------------------------------------
+ * Predict and state
+ * ---------------------------------------------------------------------
+ */
+static double
+linear_predict(const MldbModel *m, const double *x)
+{
+	const LinearParams *lp = (const LinearParams *) m->params;
+	double		yhat = lp->intercept;
+
+	for (int j = 0; j < lp->p; j++)
+		yhat += lp->coef[j] * x[j];
+	return yhat;
+}
+
+static void
+linear_write(StringInfo buf, const MldbModel *m)
+{
+	const LinearParams *lp = (const LinearParams *) m->params;
+
+	bin_write_int32(buf, lp->p);
+	bin_write_float8(buf, lp->intercept);
+	bin_write_float8_array(buf, lp->coef, lp->p);
+	moments_write(buf, lp->train);
+}
+
+static void *
+linear_read(BinReader *r, const MldbModel *m)
+{
+	LinearParams *lp = palloc0(sizeof(LinearParams));
+
+	lp->p = bin_read_int32(r);
+	if (lp->p != m->spec->dim)
+		bin_corrupted(r, "coefficient count does not match the features");
+	lp->intercept = bin_read_float8(r);
+	lp->coef = bin_read_float8_array(r, lp->p);
+	lp->train = moments_read(r, lp->p + 1);
+	return lp;
+}
+
+const MldbAlgorithm linear_regression_algorithm = {
+	.name = "linear_regression", .id = 1, .task = MLDB_TASK_REGRESSION,
+	.options = ols_options, .train = ols_train,
+	.predict = linear_predict, .write = linear_write, .read = linear_read,
+};
+
+const MldbAlgorithm ridge_algorithm = {
+	.name = "ridge", .id = 2, .task = MLDB_TASK_REGRESSION,
+	.options = ridge_options, .train = ridge_train,
+	.predict = linear_predict, .write = linear_write, .read = linear_read,
+};
+
+const MldbAlgorithm lasso_algorithm = {
+	.name = "lasso", .id = 3, .task = MLDB_TASK_REGRESSION,
+	.options = lasso_options, .train = lasso_train,
+	.predict = linear_predict, .write = linear_write, .read = linear_read,
+};
+
+const MldbAlgorithm elastic_net_algorithm = {
+	.name = "elastic_net", .id = 4, .task = MLDB_TASK_REGRESSION,
+	.options = enet_options, .train = enet_train,
+	.predict = linear_predict, .write = linear_write, .read = linear_read,
+};

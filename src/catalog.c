@@ -1,0 +1,435 @@
+/*-------------------------------------------------------------------------
+ * catalog.c
+ *	  The only module that reads or writes mldb.models and
+ *	  mldb.model_versions.
+ *
+ *	  PUBLIC cannot write the catalog (and cannot read model states), so
+ *	  every access runs through SPI as the catalog's owner, with a fixed
+ *	  search_path, after this module has checked the caller's right to do
+ *	  what it asks (model ownership through role membership, as for any
+ *	  PostgreSQL object).  Every write sends a relcache invalidation for
+ *	  mldb.models, which the predict cache of every backend listens to.
+ *-------------------------------------------------------------------------
+ */
+#include "mldb.h"
+
+#include "access/htup_details.h"
+#include "catalog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+typedef struct CatalogScope
+{
+	Oid			save_userid;
+	int			save_sec;
+	int			nestlevel;
+} CatalogScope;
+
+Oid
+catalog_models_relid(void)
+{
+	Oid			nsp = get_namespace_oid(MLDB_SCHEMA, true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid("models", nsp) : InvalidOid;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("mldb catalog table mldb.models does not exist"),
+				 errhint("Run CREATE EXTENSION mldb in this database.")));
+	return relid;
+}
+
+static Oid
+catalog_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
+ * Enter SPI as the catalog owner with search_path = pg_catalog, so neither
+ * the caller's privileges nor objects in the caller's schemas can change
+ * what the catalog statements do.  Errors unwind all of it with the
+ * (sub)transaction.
+ */
+static void
+catalog_enter(CatalogScope *s)
+{
+	Oid			owner = catalog_owner(catalog_models_relid());
+
+	SPI_connect();
+	GetUserIdAndSecContext(&s->save_userid, &s->save_sec);
+	SetUserIdAndSecContext(owner, s->save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	s->nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+}
+
+static void
+catalog_leave(CatalogScope *s)
+{
+	AtEOXact_GUC(true, s->nestlevel);
+	SetUserIdAndSecContext(s->save_userid, s->save_sec);
+	SPI_finish();
+}
+
+static void
+catalog_invalidate(void)
+{
+	CacheInvalidateRelcacheByRelid(catalog_models_relid());
+}
+
+static int
+catalog_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+			 bool read_only)
+{
+	int			ret = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
+
+	if (ret < 0)
+		elog(ERROR, "mldb catalog statement failed (%d): %s", ret, sql);
+	return ret;
+}
+
+static char *
+getstr(HeapTuple tup, TupleDesc desc, int col)
+{
+	char	   *s = SPI_getvalue(tup, desc, col);
+
+	return s ? pstrdup(s) : NULL;
+}
+
+/* Copies a jsonb/bytea column out of SPI memory, NULL stays NULL. */
+static void *
+getvarlena(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+	MemoryContext old;
+	void	   *result;
+
+	if (isnull)
+		return NULL;
+	old = MemoryContextSwitchTo(cxt);
+	result = PG_DETOAST_DATUM_COPY(d);
+	MemoryContextSwitchTo(old);
+	return result;
+}
+
+bool
+catalog_get_model(const char *name, CatalogModel *out)
+{
+	CatalogScope s;
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(name)};
+	bool		found;
+
+	catalog_enter(&s);
+	catalog_exec("SELECT name, owner::text, algorithm, task, relation, target, features, "
+				 "options, deployed_version FROM mldb.models WHERE name = $1",
+				 1, types, values, NULL, true);
+	found = SPI_processed == 1;
+	if (found)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext old = MemoryContextSwitchTo(caller);
+		bool		isnull;
+		Datum		d;
+
+		out->name = getstr(tup, desc, 1);
+		out->owner = getstr(tup, desc, 2);
+		out->algorithm = getstr(tup, desc, 3);
+		out->task = getstr(tup, desc, 4);
+		out->relation = getstr(tup, desc, 5);
+		out->target = getstr(tup, desc, 6);
+		out->features = NIL;
+		d = SPI_getbinval(tup, desc, 7, &isnull);
+		if (!isnull)
+		{
+			Datum	   *elems;
+			bool	   *nulls;
+			int			n;
+
+			deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, &nulls, &n);
+			for (int i = 0; i < n; i++)
+				out->features = lappend(out->features, makeString(TextDatumGetCString(elems[i])));
+		}
+		out->options = getvarlena(tup, desc, 8, caller);
+		d = SPI_getbinval(tup, desc, 9, &isnull);
+		out->deployed_version = isnull ? 0 : DatumGetInt32(d);
+		MemoryContextSwitchTo(old);
+	}
+	catalog_leave(&s);
+	return found;
+}
+
+CatalogModel *
+catalog_require_model(const char *name)
+{
+	CatalogModel *m = palloc0(sizeof(CatalogModel));
+
+	if (!catalog_get_model(name, m))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" does not exist", name),
+				 errhint("List models with SELECT name FROM mldb.models.")));
+	return m;
+}
+
+/* Owner, member of the owning role, or superuser (has_privs_of_role). */
+void
+catalog_check_owner(const CatalogModel *m, const char *action)
+{
+	Oid			owner = get_role_oid(m->owner, true);
+
+	if (!OidIsValid(owner) || !has_privs_of_role(GetUserId(), owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of model \"%s\" to %s it", m->name, action),
+				 errhint("The model is owned by role \"%s\"; ask a member of that role.", m->owner)));
+}
+
+/*
+ * Create the model row or, for an existing model, check ownership and
+ * record the new specification; then lock it (FOR UPDATE, so concurrent
+ * trainings of one model take turns) and return the next version number.
+ */
+int32
+catalog_begin_version(const CatalogModel *spec, bool *created)
+{
+	CatalogModel existing;
+	CatalogScope s;
+	Datum	   *elems;
+	ArrayType  *features;
+	ListCell   *lc;
+	int			i = 0;
+	int32		version;
+	bool		isnull;
+	Oid			types[8] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTARRAYOID, JSONBOID};
+	Datum		values[8];
+	char		nulls[8] = "        ";
+
+	*created = !catalog_get_model(spec->name, &existing);
+	if (!*created)
+		catalog_check_owner(&existing, "retrain");
+
+	elems = palloc(sizeof(Datum) * Max(list_length(spec->features), 1));
+	foreach(lc, spec->features)
+		elems[i++] = CStringGetTextDatum(strVal(lfirst(lc)));
+	features = construct_array(elems, i, TEXTOID, -1, false, TYPALIGN_INT);
+
+	values[0] = CStringGetTextDatum(spec->name);
+	values[1] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	values[2] = CStringGetTextDatum(spec->algorithm);
+	values[3] = CStringGetTextDatum(spec->task);
+	values[4] = CStringGetTextDatum(spec->relation);
+	values[5] = spec->target ? CStringGetTextDatum(spec->target) : (Datum) 0;
+	nulls[5] = spec->target ? ' ' : 'n';
+	values[6] = PointerGetDatum(features);
+	values[7] = JsonbPGetDatum(spec->options);
+
+	catalog_enter(&s);
+	/* the owner is set on creation only; retraining keeps it */
+	catalog_exec("INSERT INTO mldb.models AS m (name, owner, algorithm, task, relation, target, features, options) "
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+				 "ON CONFLICT (name) DO UPDATE SET algorithm = $3, task = $4, relation = $5, "
+				 "target = $6, features = $7, options = $8",
+				 8, types, values, nulls, false);
+	catalog_exec("SELECT coalesce(max(v.version), 0) + 1 FROM "
+				 "(SELECT name FROM mldb.models WHERE name = $1 FOR UPDATE) m "
+				 "LEFT JOIN mldb.model_versions v ON v.model = m.name",
+				 1, types, values, NULL, false);
+	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	catalog_leave(&s);
+	catalog_invalidate();
+	return version;
+}
+
+void
+catalog_insert_version(const CatalogVersion *v)
+{
+	CatalogScope s;
+	Oid			types[11] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, INT8OID, INT8OID, FLOAT8OID,
+	JSONBOID, JSONBOID, JSONBOID, BYTEAOID};
+	Datum		values[11];
+	char		nulls[11] = "           ";
+
+	values[0] = CStringGetTextDatum(v->model);
+	values[1] = Int32GetDatum(v->version);
+	values[2] = CStringGetTextDatum(v->algorithm);
+	values[3] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+	values[4] = Int64GetDatum(v->rows_used);
+	values[5] = Int64GetDatum(v->rows_skipped);
+	values[6] = Float8GetDatum(v->train_ms);
+	values[7] = v->metrics ? JsonbPGetDatum(v->metrics) : (Datum) 0;
+	nulls[7] = v->metrics ? ' ' : 'n';
+	values[8] = v->params ? JsonbPGetDatum(v->params) : (Datum) 0;
+	nulls[8] = v->params ? ' ' : 'n';
+	values[9] = JsonbPGetDatum(v->options);
+	values[10] = PointerGetDatum(v->state);
+
+	catalog_enter(&s);
+	catalog_exec("INSERT INTO mldb.model_versions (model, version, algorithm, trained_by, rows_used, "
+				 "rows_skipped, train_ms, metrics, params, options, state) "
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+				 11, types, values, nulls, false);
+	catalog_leave(&s);
+	catalog_invalidate();
+}
+
+void
+catalog_set_deployed(const char *model, int32 version)
+{
+	CatalogScope s;
+	Oid			types[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(model), Int32GetDatum(version)};
+
+	catalog_enter(&s);
+	catalog_exec("SELECT 1 FROM mldb.model_versions WHERE model = $1 AND version = $2",
+				 2, types, values, NULL, false);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" has no version %d", model, version),
+				 errhint("List its versions with SELECT version FROM mldb.model_versions WHERE model = '%s'.", model)));
+	catalog_exec("UPDATE mldb.models SET deployed_version = $2 WHERE name = $1",
+				 2, types, values, NULL, false);
+	catalog_leave(&s);
+	catalog_invalidate();
+}
+
+/* One jsonb column (metrics, params, options) of a version; NULL if absent. */
+Jsonb *
+catalog_version_jsonb(const char *model, int32 version, const char *column)
+{
+	CatalogScope s;
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			types[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(model), Int32GetDatum(version)};
+	Jsonb	   *result = NULL;
+	char	   *sql = psprintf("SELECT %s FROM mldb.model_versions WHERE model = $1 AND version = $2",
+							   quote_identifier(column));
+
+	catalog_enter(&s);
+	catalog_exec(sql, 2, types, values, NULL, true);
+	if (SPI_processed == 1)
+		result = getvarlena(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, caller);
+	catalog_leave(&s);
+	return result;
+}
+
+/*
+ * The state of a version (version > 0) or of the deployed version
+ * (version = 0).  Read-only, so it runs inside parallel workers too.
+ */
+bytea *
+catalog_fetch_state(const char *model, int32 version, int32 *version_out)
+{
+	CatalogScope s;
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			types[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(model), Int32GetDatum(version)};
+	bytea	   *state = NULL;
+	bool		model_exists;
+	bool		isnull;
+
+	catalog_enter(&s);
+	catalog_exec("SELECT m.deployed_version, v.version, v.state FROM mldb.models m "
+				 "LEFT JOIN mldb.model_versions v ON v.model = m.name "
+				 "AND v.version = CASE WHEN $2 > 0 THEN $2 ELSE m.deployed_version END "
+				 "WHERE m.name = $1",
+				 2, types, values, NULL, true);
+	model_exists = SPI_processed == 1;
+	if (model_exists)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		Datum		v = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
+
+		if (!isnull)
+		{
+			*version_out = DatumGetInt32(v);
+			state = getvarlena(tup, SPI_tuptable->tupdesc, 3, caller);
+		}
+	}
+	catalog_leave(&s);
+
+	if (!model_exists)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" does not exist", model),
+				 errhint("List models with SELECT name FROM mldb.models.")));
+	if (state == NULL && version > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" has no version %d", model, version),
+				 errhint("List its versions with SELECT version FROM mldb.model_versions WHERE model = '%s'.", model)));
+	if (state == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("model \"%s\" has no deployed version", model),
+				 errhint("Deploy one with SELECT mldb.deploy('%s', version), or pin one as '%s@version'.", model, model)));
+	return state;
+}
+
+void
+catalog_drop_model(const char *model)
+{
+	CatalogScope s;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(model)};
+
+	catalog_enter(&s);
+	catalog_exec("DELETE FROM mldb.model_versions WHERE model = $1", 1, types, values, NULL, false);
+	catalog_exec("DELETE FROM mldb.models WHERE name = $1", 1, types, values, NULL, false);
+	catalog_leave(&s);
+	catalog_invalidate();
+}
+
+/*
+ * 'name' or 'name@version'.  Model names cannot contain '@' (a CHECK on
+ * mldb.models), so the last '@' always starts a version.
+ */
+void
+mldb_parse_model_ref(const char *ref, char **name, int32 *version)
+{
+	const char *at = strrchr(ref, '@');
+
+	*version = 0;
+	if (at == NULL)
+	{
+		*name = pstrdup(ref);
+		return;
+	}
+	*name = pnstrdup(ref, at - ref);
+	{
+		char	   *end;
+		long		v = strtol(at + 1, &end, 10);
+
+		if (at[1] == '\0' || *end != '\0' || v <= 0 || v > PG_INT32_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid model version in \"%s\"", ref),
+					 errhint("Pin a version as 'model@3'; versions are positive integers.")));
+		*version = (int32) v;
+	}
+}

@@ -1,0 +1,108 @@
+/*-------------------------------------------------------------------------
+ * evaluate.c
+ *	  mldb.evaluate(model [, relation]): the model's metrics on its stored
+ *	  hold-out split (the rows the training pass held out, selected again
+ *	  by the same content hash through mldb._split_unit) or on any relation
+ *	  holding the target and feature columns.  One parallel-capable scan:
+ *	  the metric aggregate over mldb.predict of each row.
+ *-------------------------------------------------------------------------
+ */
+#include "mldb.h"
+
+#include "catalog.h"
+#include "executor/spi.h"
+#include "model.h"
+#include "predict.h"
+#include "train.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(mldb_evaluate);
+
+Datum
+mldb_evaluate(PG_FUNCTION_ARGS)
+{
+	char	   *ref;
+	char	   *name;
+	char	   *relation;
+	int32		pinned;
+	int32		version;
+	CatalogModel *cm;
+	MldbModel  *model;
+	Jsonb	   *options;
+	char	   *from_sql;
+	TupleDesc	desc;
+	StringInfoData cols;
+	StringInfoData sql;
+	MemoryContext caller = CurrentMemoryContext;
+	Jsonb	   *result = NULL;
+	bool		holdout;
+	bool		isnull;
+	Datum		d;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("model must not be NULL"),
+				 errhint("SELECT mldb.evaluate('model') or mldb.evaluate('model', 'relation').")));
+	ref = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	mldb_parse_model_ref(ref, &name, &pinned);
+	cm = catalog_require_model(name);
+	model = mldb_model_lookup(ref, &version);
+	if (model->spec->target == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("model \"%s\" has no target to evaluate against", name),
+				 errhint("Evaluation needs a supervised model.")));
+
+	holdout = PG_NARGS() < 2 || PG_ARGISNULL(1);
+	relation = holdout ? cm->relation : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	from_sql = mldb_resolve_relation(relation);
+	desc = mldb_relation_columns(from_sql);
+
+	/* columns in training order: target, then features */
+	initStringInfo(&cols);
+	(void) mldb_find_column(desc, model->spec->target, "target", relation);
+	appendStringInfoString(&cols, quote_identifier(model->spec->target));
+	for (int i = 0; i < model->spec->ncols; i++)
+	{
+		(void) mldb_find_column(desc, model->spec->cols[i].name, "feature", relation);
+		appendStringInfo(&cols, ", %s", quote_identifier(model->spec->cols[i].name));
+	}
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT mldb._regression_metrics(%s::pg_catalog.float8, mldb.predict(%s, %s)) FROM %s",
+					 quote_identifier(model->spec->target),
+					 quote_literal_cstr(psprintf("%s@%d", name, version)),
+					 strchr(cols.data, ',') + 2, from_sql);
+
+	options = catalog_version_jsonb(name, version, "options");
+	if (holdout)
+	{
+		double		test_size = opt_number(options, "test_size", 0.25);
+
+		/* no hold-out (test_size 0): the training rows are all there is */
+		if (test_size > 0)
+			appendStringInfo(&sql, " WHERE mldb._split_unit(" INT64_FORMAT ", %s) < %.17g",
+							 opt_int(options, "seed", 0), cols.data, test_size);
+	}
+
+	SPI_connect();
+	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "evaluation query failed: %s", sql.data);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		result = DatumGetJsonbPCopy(d);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	if (result == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no rows to evaluate model \"%s\" on", name),
+				 errhint("The relation (or its hold-out split) has no rows with a non-NULL target and features.")));
+	PG_RETURN_JSONB_P(result);
+}

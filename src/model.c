@@ -1,0 +1,384 @@
+/*-------------------------------------------------------------------------
+ * model.c
+ *	  Algorithm registry, option validation and the stored model state.
+ *
+ *	  State layout (model_versions.state):
+ *	      uint32 magic 'MLDB', int32 format version, int32 algorithm id,
+ *	      int32 payload length, uint32 CRC-32C of the payload, payload =
+ *	      feature spec + algorithm parameters.
+ *	  Every length is checked and the checksum verified before anything is
+ *	  decoded, so a corrupted or foreign bytea is an ERROR, not a crash.
+ *-------------------------------------------------------------------------
+ */
+#include "mldb.h"
+
+#include <math.h>
+
+#include "model.h"
+#include "port/pg_crc32c.h"
+#include "utils/builtins.h"
+
+#define MLDB_STATE_MAGIC	0x424C444D	/* "MLDB" little-endian */
+#define MLDB_STATE_FORMAT	1
+
+extern const MldbAlgorithm linear_regression_algorithm;
+extern const MldbAlgorithm ridge_algorithm;
+extern const MldbAlgorithm lasso_algorithm;
+extern const MldbAlgorithm elastic_net_algorithm;
+
+static const MldbAlgorithm *const algorithms[] = {
+	&linear_regression_algorithm,
+	&ridge_algorithm,
+	&lasso_algorithm,
+	&elastic_net_algorithm,
+};
+
+static const char *const deploy_choices[] = {"best", "always", "never", NULL};
+
+/* Options every algorithm accepts (API.md, "Common options"). */
+const OptionDef common_options[] = {
+	{"test_size", OPT_NUMBER, 0, 1, false, true},
+	{"seed", OPT_INTEGER, -9.2e18, 9.2e18},
+	{"deploy", OPT_STRING, .choices = deploy_choices},
+	{"standardize", OPT_BOOL},
+	{NULL}
+};
+
+const char *
+mldb_task_name(MldbTask task)
+{
+	switch (task)
+	{
+		case MLDB_TASK_REGRESSION:
+			return "regression";
+		case MLDB_TASK_CLASSIFICATION:
+			return "classification";
+		case MLDB_TASK_CLUSTERING:
+			return "clustering";
+		case MLDB_TASK_DECOMPOSITION:
+			return "decomposition";
+	}
+	return "unknown";
+}
+
+static char *
+algorithm_list(void)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	for (int i = 0; i < (int) lengthof(algorithms); i++)
+		appendStringInfo(&s, "%s%s", i ? ", " : "", algorithms[i]->name);
+	return s.data;
+}
+
+const MldbAlgorithm *
+algorithm_lookup(const char *name)
+{
+	for (int i = 0; i < (int) lengthof(algorithms); i++)
+		if (strcmp(algorithms[i]->name, name) == 0)
+			return algorithms[i];
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown algorithm \"%s\"", name),
+			 errhint("Available algorithms: %s.", algorithm_list())));
+	return NULL;				/* keep compiler quiet */
+}
+
+static const MldbAlgorithm *
+algorithm_by_id(int32 id)
+{
+	for (int i = 0; i < (int) lengthof(algorithms); i++)
+		if (algorithms[i]->id == id)
+			return algorithms[i];
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Options
+ * ---------------------------------------------------------------------
+ */
+
+static bool
+opt_get(Jsonb *options, const char *name, JsonbValue *out)
+{
+	JsonbValue	key;
+	JsonbValue *v;
+
+	if (options == NULL)
+		return false;
+	key.type = jbvString;
+	key.val.string.val = (char *) name;
+	key.val.string.len = strlen(name);
+	v = findJsonbValueFromContainer(&options->root, JB_FOBJECT, &key);
+	if (v == NULL || v->type == jbvNull)
+		return false;
+	*out = *v;
+	return true;
+}
+
+static const OptionDef *
+option_find(const OptionDef *defs, const char *name)
+{
+	for (; defs != NULL && defs->name != NULL; defs++)
+		if (strcmp(defs->name, name) == 0)
+			return defs;
+	return NULL;
+}
+
+static char *
+option_names(const OptionDef *common, const OptionDef *algo)
+{
+	StringInfoData s;
+	const OptionDef *d;
+
+	initStringInfo(&s);
+	for (d = common; d->name; d++)
+		appendStringInfo(&s, "%s%s", s.len ? ", " : "", d->name);
+	for (d = algo; d != NULL && d->name; d++)
+		appendStringInfo(&s, "%s%s", s.len ? ", " : "", d->name);
+	return s.data;
+}
+
+static const char *
+option_type_name(OptionType t)
+{
+	switch (t)
+	{
+		case OPT_NUMBER:
+			return "a number";
+		case OPT_INTEGER:
+			return "an integer";
+		case OPT_BOOL:
+			return "a boolean";
+		case OPT_STRING:
+			return "a string";
+	}
+	return "?";
+}
+
+static void
+option_check(const OptionDef *d, JsonbValue *v)
+{
+	bool		ok;
+
+	switch (d->type)
+	{
+		case OPT_NUMBER:
+		case OPT_INTEGER:
+			ok = v->type == jbvNumeric;
+			break;
+		case OPT_BOOL:
+			ok = v->type == jbvBool;
+			break;
+		default:
+			ok = v->type == jbvString;
+			break;
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be %s", d->name, option_type_name(d->type)),
+				 errhint("Write it as in '{\"%s\": %s}'.", d->name,
+						 d->type == OPT_BOOL ? "true" : d->type == OPT_STRING ? "\"...\"" : "1")));
+
+	if (d->type == OPT_NUMBER || d->type == OPT_INTEGER)
+	{
+		double		x = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+														   NumericGetDatum(v->val.numeric)));
+		bool		low = d->min_open ? !(x > d->min) : !(x >= d->min);
+		bool		high = d->max_open ? !(x < d->max) : !(x <= d->max);
+
+		if (d->type == OPT_INTEGER && x != floor(x))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" must be an integer", d->name),
+					 errhint("Got %g.", x)));
+		if (low || high || isnan(x))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" is out of range: %g", d->name, x),
+					 errhint("It must be in %s%g, %g%s.", d->min_open ? "(" : "[", d->min,
+							 d->max, d->max_open ? ")" : "]")));
+	}
+	else if (d->choices != NULL)
+	{
+		char	   *s = pnstrdup(v->val.string.val, v->val.string.len);
+		StringInfoData list;
+
+		for (const char *const *c = d->choices; *c; c++)
+			if (strcmp(*c, s) == 0)
+				return;
+		initStringInfo(&list);
+		for (const char *const *c = d->choices; *c; c++)
+			appendStringInfo(&list, "%s%s", list.len ? ", " : "", *c);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value \"%s\" for option \"%s\"", s, d->name),
+				 errhint("Valid values: %s.", list.data)));
+	}
+}
+
+/* Every key must be a known option of the right type and range. */
+void
+options_validate(Jsonb *options, const OptionDef *common, const OptionDef *algo,
+				 const char *algo_name)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	if (options == NULL)
+		return;
+	if (!JB_ROOT_IS_OBJECT(options) || JB_ROOT_IS_SCALAR(options))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options must be a JSON object"),
+				 errhint("For example '{\"alpha\": 0.1}'.")));
+
+	it = JsonbIteratorInit(&options->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+		const OptionDef *d;
+		JsonbValue	val;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		d = option_find(common, key);
+		if (d == NULL)
+			d = option_find(algo, key);
+		if (d == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown option \"%s\" for algorithm %s", key, algo_name),
+					 errhint("Valid options: %s.", option_names(common, algo))));
+		tok = JsonbIteratorNext(&it, &val, true);
+		if (val.type == jbvNull)
+			continue;			/* null = default */
+		option_check(d, &val);
+	}
+}
+
+bool
+opt_present(Jsonb *options, const char *name)
+{
+	JsonbValue	v;
+
+	return opt_get(options, name, &v);
+}
+
+double
+opt_number(Jsonb *options, const char *name, double dflt)
+{
+	JsonbValue	v;
+
+	if (!opt_get(options, name, &v))
+		return dflt;
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
+}
+
+int64
+opt_int(Jsonb *options, const char *name, int64 dflt)
+{
+	JsonbValue	v;
+
+	if (!opt_get(options, name, &v))
+		return dflt;
+	return DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(v.val.numeric)));
+}
+
+bool
+opt_bool(Jsonb *options, const char *name, bool dflt)
+{
+	JsonbValue	v;
+
+	if (!opt_get(options, name, &v))
+		return dflt;
+	return v.val.boolean;
+}
+
+const char *
+opt_string(Jsonb *options, const char *name, const char *dflt)
+{
+	JsonbValue	v;
+
+	if (!opt_get(options, name, &v))
+		return dflt;
+	return pnstrdup(v.val.string.val, v.val.string.len);
+}
+
+/* ---------------------------------------------------------------------
+ * Stored state
+ * ---------------------------------------------------------------------
+ */
+
+typedef struct StateHeader
+{
+	uint32		magic;
+	int32		format;
+	int32		algorithm;
+	int32		payload_len;
+	pg_crc32c	crc;
+} StateHeader;
+
+bytea *
+model_serialize(const MldbModel *m)
+{
+	StringInfoData payload;
+	StateHeader hdr;
+	bytea	   *result;
+
+	initStringInfo(&payload);
+	featurespec_write(&payload, m->spec);
+	m->algo->write(&payload, m);
+
+	hdr.magic = MLDB_STATE_MAGIC;
+	hdr.format = MLDB_STATE_FORMAT;
+	hdr.algorithm = m->algo->id;
+	hdr.payload_len = payload.len;
+	INIT_CRC32C(hdr.crc);
+	COMP_CRC32C(hdr.crc, payload.data, payload.len);
+	FIN_CRC32C(hdr.crc);
+
+	result = palloc(VARHDRSZ + sizeof(hdr) + payload.len);
+	SET_VARSIZE(result, VARHDRSZ + sizeof(hdr) + payload.len);
+	memcpy(VARDATA(result), &hdr, sizeof(hdr));
+	memcpy(VARDATA(result) + sizeof(hdr), payload.data, payload.len);
+	return result;
+}
+
+MldbModel *
+model_deserialize(const char *data, Size len)
+{
+	BinReader	r;
+	StateHeader hdr;
+	pg_crc32c	crc;
+	MldbModel  *m = palloc0(sizeof(MldbModel));
+
+	binreader_init(&r, data, len, "model state");
+	bin_read(&r, &hdr, sizeof(hdr));
+	if (hdr.magic != MLDB_STATE_MAGIC)
+		bin_corrupted(&r, "not an mldb model state (bad magic number)");
+	if (hdr.format != MLDB_STATE_FORMAT)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("model state format %d is not supported by this mldb version", hdr.format),
+				 errhint("Update the mldb extension, or retrain the model.")));
+	if (hdr.payload_len < 0 || (Size) hdr.payload_len != len - sizeof(hdr))
+		bin_corrupted(&r, "payload length does not match the state size");
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, data + sizeof(hdr), hdr.payload_len);
+	FIN_CRC32C(crc);
+	if (!EQ_CRC32C(crc, hdr.crc))
+		bin_corrupted(&r, "checksum mismatch");
+	m->algo = algorithm_by_id(hdr.algorithm);
+	if (m->algo == NULL)
+		bin_corrupted(&r, "unknown algorithm id");
+
+	m->spec = featurespec_read(&r);
+	m->params = m->algo->read(&r, m);
+	bin_read_end(&r);
+	return m;
+}

@@ -1,0 +1,94 @@
+/*-------------------------------------------------------------------------
+ * model.h
+ *	  The algorithm interface, the decoded model, training options and the
+ *	  stored binary state.  Adding an algorithm is one algo_*.c file and one
+ *	  line in the registry (model.c).
+ *-------------------------------------------------------------------------
+ */
+#ifndef MLDB_MODEL_H
+#define MLDB_MODEL_H
+
+#include "featurespec.h"
+
+struct MldbAlgorithm;
+
+typedef struct MldbModel
+{
+	const struct MldbAlgorithm *algo;
+	FeatureSpec *spec;
+	void	   *params;			/* algorithm-specific, what predict needs */
+} MldbModel;
+
+/* Options --------------------------------------------------------------- */
+
+typedef enum OptionType
+{
+	OPT_NUMBER,
+	OPT_INTEGER,
+	OPT_BOOL,
+	OPT_STRING
+} OptionType;
+
+typedef struct OptionDef
+{
+	const char *name;
+	OptionType	type;
+	double		min;			/* numeric range, inclusive unless *_open */
+	double		max;
+	bool		min_open;
+	bool		max_open;
+	const char *const *choices; /* OPT_STRING: NULL-terminated allowed values */
+} OptionDef;
+
+extern void options_validate(Jsonb *options, const OptionDef *common,
+							 const OptionDef *algo, const char *algo_name);
+extern bool opt_present(Jsonb *options, const char *name);
+extern double opt_number(Jsonb *options, const char *name, double dflt);
+extern int64 opt_int(Jsonb *options, const char *name, int64 dflt);
+extern bool opt_bool(Jsonb *options, const char *name, bool dflt);
+extern const char *opt_string(Jsonb *options, const char *name, const char *dflt);
+
+/* Training ------------------------------------------------------------- */
+
+typedef struct TrainInput
+{
+	const char *model_name;
+	FeatureSpec *spec;
+	const char *from_sql;		/* "schema.table s" or "(query) s" */
+	const char *args_sql;		/* quoted target and feature columns */
+	Jsonb	   *options;
+	int64		seed;
+	double		test_size;
+} TrainInput;
+
+typedef struct TrainOutput
+{
+	MldbModel  *model;
+	int64		rows_used;
+	int64		rows_skipped;
+	Jsonb	   *params;			/* readable parameters for model_versions.params */
+	Jsonb	   *metrics;		/* evaluation; see train.c for the hold-out rule */
+	bool		scores_holdout; /* metrics are on the hold-out split */
+} TrainOutput;
+
+typedef struct MldbAlgorithm
+{
+	const char *name;
+	int32		id;				/* stored in model states: never reuse */
+	MldbTask	task;
+	const OptionDef *options;	/* algorithm-specific, {NULL} terminated */
+	void		(*train) (const TrainInput *in, TrainOutput *out);
+	double		(*predict) (const MldbModel *m, const double *x);
+	void		(*write) (StringInfo buf, const MldbModel *m);
+	void	   *(*read) (BinReader *r, const MldbModel *m);
+} MldbAlgorithm;
+
+extern const MldbAlgorithm *algorithm_lookup(const char *name);
+extern const OptionDef common_options[];
+
+/* Stored state --------------------------------------------------------- */
+
+extern bytea *model_serialize(const MldbModel *m);
+extern MldbModel *model_deserialize(const char *data, Size len);
+
+#endif

@@ -1,0 +1,76 @@
+/*-------------------------------------------------------------------------
+ * pass.h
+ *	  A pass is one scan of the training relation through the aggregate
+ *	  mldb._pass(ctx bytea, VARIADIC "any"), which PostgreSQL can run as a
+ *	  Partial/Finalize Aggregate over parallel workers.  The aggregate owns
+ *	  what every pass shares (decoding the context, converting arguments,
+ *	  the deterministic split, NULL skipping, serialization framing); a
+ *	  PassKind owns only its accumulator.
+ *-------------------------------------------------------------------------
+ */
+#ifndef MLDB_PASS_H
+#define MLDB_PASS_H
+
+#include "featurespec.h"
+#include "nodes/pg_list.h"
+
+/* Kinds of accumulator; the number is stored in the context bytes. */
+typedef enum PassKindId
+{
+	PASS_GRAM = 1				/* centered moments of [x, y] per slot (gram.c) */
+} PassKindId;
+
+/*
+ * What a pass needs to know, shipped to every worker as a bytea constant.
+ * Rows are split deterministically by a hash of their content: a row whose
+ * unit value u (in [0,1)) is below test_size goes to the hold-out slot 0,
+ * the others to training slots 1..nfolds (cross-validation folds).
+ */
+typedef struct PassCtx
+{
+	int32		kind;
+	FeatureSpec *spec;
+	int64		seed;
+	double		test_size;
+	int32		nfolds;
+	bool		skip_holdout;	/* the kind never looks at hold-out rows */
+	int32		extra_len;		/* kind-specific parameters */
+	char	   *extra;
+} PassCtx;
+
+#define PASS_HOLDOUT_SLOT 0
+#define pass_nslots(ctx) (1 + (ctx)->nfolds)
+
+typedef struct PassKind
+{
+	const char *name;
+	void	   *(*create) (const PassCtx *ctx);
+	void		(*add) (void *acc, const PassCtx *ctx, int slot, double y, const double *x);
+	void		(*merge) (void *acc, void *other, const PassCtx *ctx);
+	void		(*write) (StringInfo buf, void *acc, const PassCtx *ctx);
+	void	   *(*read) (BinReader *r, const PassCtx *ctx);
+} PassKind;
+
+typedef struct PassResult
+{
+	void	   *acc;			/* NULL when the relation had no rows */
+	int64		rows_seen;
+	int64		rows_skipped;	/* NULL or non-finite target/feature */
+} PassResult;
+
+extern PassResult pass_run(const PassCtx *ctx, const char *from_sql, const char *args_sql);
+
+/* Deterministic row split, shared with mldb._split_unit(). */
+typedef struct RowHasher
+{
+	int			nargs;
+	NumericConv *conv;			/* NULL for non-numeric types */
+	int16	   *typlen;
+	bool	   *typbyval;
+} RowHasher;
+
+extern RowHasher *rowhash_bind(const Oid *types, int nargs);
+extern double rowhash_unit(const RowHasher *h, int64 seed, const Datum *values, const bool *isnull);
+extern int	pass_slot_of(const PassCtx *ctx, double u);
+
+#endif

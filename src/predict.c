@@ -1,0 +1,448 @@
+/*-------------------------------------------------------------------------
+ * predict.c
+ *	  mldb.predict(model, VARIADIC "any"): serving inside ordinary queries.
+ *
+ *	  Two caches make a prediction cost little more than the arithmetic:
+ *	  - per backend, a hash from 'model' or 'model@N' to the decoded model,
+ *	    filled by one catalog read and emptied by a relcache invalidation of
+ *	    mldb.models, which every catalog write sends (catalog.c): a deploy
+ *	    in another session is seen by this session's next statement;
+ *	  - per call site (fn_extra), the argument layout and its converters,
+ *	    chosen once from the argument types.
+ *	  The invalidation callback only marks the cache stale; memory is freed
+ *	  at the start of the next lookup, never under a caller that may still
+ *	  hold a model pointer (a detoast inside a call can fire the callback).
+ *
+ *	  The argument forms: one composite (columns matched by name), one
+ *	  numeric array (positional), one jsonb object (keys by name), or the
+ *	  features as separate arguments in the model's order.
+ *-------------------------------------------------------------------------
+ */
+#include "mldb.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "predict.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
+
+PG_FUNCTION_INFO_V1(mldb_predict);
+
+#define MODEL_REF_LEN (NAMEDATALEN + 16)
+
+typedef struct ModelCacheEntry
+{
+	char		ref[MODEL_REF_LEN];	/* hash key */
+	int32		version;
+	MldbModel  *model;
+} ModelCacheEntry;
+
+static MemoryContext cache_cxt = NULL;
+static HTAB *model_cache = NULL;
+static bool cache_stale = false;
+static uint64 cache_generation = 1;
+
+typedef enum ArgMode
+{
+	ARGS_POSITIONAL,
+	ARGS_ROW,
+	ARGS_ARRAY,
+	ARGS_JSONB
+} ArgMode;
+
+/* What a call site remembers between rows. */
+typedef struct CallSite
+{
+	uint64		generation;
+	char	   *ref;
+	MldbModel  *model;
+	ArgMode		mode;
+	FeatureBinding *binding;
+	Oid			rowtype;		/* ARGS_ROW: the row type bound */
+	int32		rowtypmod;
+	TupleDesc	rowdesc;
+	int		   *attnum;			/* ARGS_ROW: column index per spec column */
+	Oid			elemtype;		/* ARGS_ARRAY */
+	int16		elemlen;
+	bool		elembyval;
+	char		elemalign;
+	Datum	   *values;
+	bool	   *isnull;
+	Datum	   *fvalues;		/* ARGS_ROW: the feature columns picked out */
+	bool	   *fnull;
+	double	   *x;
+} CallSite;
+
+static void
+model_cache_callback(Datum arg, Oid relid)
+{
+	/* InvalidOid means "everything": also after DROP/CREATE EXTENSION */
+	if (model_cache != NULL)
+	{
+		cache_stale = true;
+		cache_generation++;
+	}
+}
+
+void
+mldb_predict_init(void)
+{
+	CacheRegisterRelcacheCallback(model_cache_callback, (Datum) 0);
+}
+
+static void
+model_cache_reset(void)
+{
+	HASHCTL		ctl;
+
+	if (cache_cxt == NULL)
+	{
+		cache_cxt = AllocSetContextCreate(TopMemoryContext, "mldb model cache",
+										  ALLOCSET_DEFAULT_SIZES);
+	}
+	else
+		MemoryContextReset(cache_cxt);
+	ctl.keysize = MODEL_REF_LEN;
+	ctl.entrysize = sizeof(ModelCacheEntry);
+	ctl.hcxt = cache_cxt;
+	model_cache = hash_create("mldb models", 16, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	cache_stale = false;
+}
+
+/*
+ * The decoded model for 'name' (deployed version) or 'name@N'.  Any relcache
+ * invalidation of mldb.models empties the cache (a deploy, a new version,
+ * a drop), so a hit is always current for the statement.
+ */
+MldbModel *
+mldb_model_lookup(const char *ref, int32 *version)
+{
+	ModelCacheEntry *e;
+	bool		found;
+	char	   *name;
+	int32		pinned;
+	bytea	   *state;
+	MldbModel  *model;
+	MemoryContext old;
+
+	if (strlen(ref) >= MODEL_REF_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" does not exist", ref),
+				 errhint("List models with SELECT name FROM mldb.models.")));
+	if (model_cache == NULL || cache_stale)
+		model_cache_reset();
+	e = hash_search(model_cache, ref, HASH_FIND, NULL);
+	if (e != NULL)
+	{
+		*version = e->version;
+		return e->model;
+	}
+
+	mldb_parse_model_ref(ref, &name, &pinned);
+	state = catalog_fetch_state(name, pinned, version);
+
+	/* the catalog read may have processed invalidations: start clean */
+	if (cache_stale)
+		model_cache_reset();
+	old = MemoryContextSwitchTo(cache_cxt);
+	model = model_deserialize(VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state));
+	MemoryContextSwitchTo(old);
+
+	e = hash_search(model_cache, ref, HASH_ENTER, &found);
+	e->version = *version;
+	e->model = model;
+	return model;
+}
+
+static char *
+feature_names(const FeatureSpec *spec)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	for (int i = 0; i < spec->ncols; i++)
+		appendStringInfo(&s, "%s%s", i ? ", " : "", spec->cols[i].name);
+	return s.data;
+}
+
+/* Choose the argument form and bind it to the model's spec. */
+static void
+callsite_bind(CallSite *cs, FunctionCallInfo fcinfo)
+{
+	const FeatureSpec *spec = cs->model->spec;
+	int			nargs = PG_NARGS() - 1;
+	Oid			t0 = nargs >= 1 ? get_fn_expr_argtype(fcinfo->flinfo, 1) : InvalidOid;
+	Oid		   *types;
+
+	cs->values = palloc(sizeof(Datum) * Max(spec->ncols, nargs) + 1);
+	cs->isnull = palloc(sizeof(bool) * Max(spec->ncols, nargs) + 1);
+	cs->x = palloc0(sizeof(double) * Max(spec->dim, 1));
+	cs->fvalues = palloc(sizeof(Datum) * Max(spec->ncols, 1));
+	cs->fnull = palloc(sizeof(bool) * Max(spec->ncols, 1));
+	types = palloc(sizeof(Oid) * Max(spec->ncols, 1));
+
+	if (nargs == 1 && type_is_rowtype(t0))
+	{
+		cs->mode = ARGS_ROW;
+		cs->rowtype = InvalidOid;	/* bound from the first row's header */
+		return;
+	}
+	if (nargs == 1 && getBaseType(t0) == JSONBOID)
+	{
+		cs->mode = ARGS_JSONB;
+		return;
+	}
+	if (nargs == 1 && OidIsValid(get_element_type(t0)))
+	{
+		cs->mode = ARGS_ARRAY;
+		cs->elemtype = get_element_type(t0);
+		for (int i = 0; i < spec->ncols; i++)
+			types[i] = cs->elemtype;
+		cs->binding = featurespec_bind(spec, types, "predict");
+		get_typlenbyvalalign(cs->elemtype, &cs->elemlen, &cs->elembyval, &cs->elemalign);
+		return;
+	}
+
+	cs->mode = ARGS_POSITIONAL;
+	if (nargs != spec->ncols)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model \"%s\" takes %d features, got %d values", cs->ref, spec->ncols, nargs),
+				 errhint("Pass the features in this order: %s; or pass the whole row.", feature_names(spec))));
+	for (int i = 0; i < nargs; i++)
+		types[i] = get_fn_expr_argtype(fcinfo->flinfo, i + 1);
+	cs->binding = featurespec_bind(spec, types, "predict");
+}
+
+/* Row form: bind by column name on the first row of each row type. */
+static void
+callsite_bind_row(CallSite *cs, HeapTupleHeader hdr)
+{
+	const FeatureSpec *spec = cs->model->spec;
+	Oid			typid = HeapTupleHeaderGetTypeId(hdr);
+	int32		typmod = HeapTupleHeaderGetTypMod(hdr);
+	TupleDesc	desc;
+	Oid		   *types = palloc(sizeof(Oid) * Max(spec->ncols, 1));
+
+	desc = lookup_rowtype_tupdesc_copy(typid, typmod);
+	cs->attnum = palloc(sizeof(int) * Max(spec->ncols, 1));
+	for (int i = 0; i < spec->ncols; i++)
+	{
+		cs->attnum[i] = -1;
+		for (int k = 0; k < desc->natts; k++)
+		{
+			Form_pg_attribute a = TupleDescAttr(desc, k);
+
+			if (!a->attisdropped && strcmp(NameStr(a->attname), spec->cols[i].name) == 0)
+			{
+				cs->attnum[i] = k;
+				types[i] = a->atttypid;
+				break;
+			}
+		}
+		if (cs->attnum[i] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("row has no column \"%s\", a feature of model \"%s\"",
+							spec->cols[i].name, cs->ref),
+					 errhint("The row must have columns named like the features: %s.", feature_names(spec))));
+	}
+	cs->binding = featurespec_bind(spec, types, "predict");
+	pfree(cs->values);
+	pfree(cs->isnull);
+	cs->values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	cs->isnull = palloc(sizeof(bool) * Max(desc->natts, 1));
+	cs->rowdesc = desc;
+	cs->rowtype = typid;
+	cs->rowtypmod = typmod;
+}
+
+static double
+jsonb_feature(Jsonb *jb, const char *name, bool *missing, const char *ref)
+{
+	JsonbValue	key;
+	JsonbValue *v;
+
+	key.type = jbvString;
+	key.val.string.val = (char *) name;
+	key.val.string.len = strlen(name);
+	v = findJsonbValueFromContainer(&jb->root, JB_FOBJECT, &key);
+	if (v == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("jsonb input has no key \"%s\", a feature of model \"%s\"", name, ref),
+				 errhint("Give every feature as a key; use null for a missing value.")));
+	if (v->type == jbvNull)
+	{
+		*missing = true;
+		return 0;
+	}
+	if (v->type == jbvBool)
+		return v->val.boolean ? 1.0 : 0.0;
+	if (v->type != jbvNumeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("jsonb key \"%s\" must be a number", name),
+				 errhint("Write numbers unquoted: {\"%s\": 1.5}.", name)));
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+}
+
+/*
+ * Fill cs->x from the call's arguments; false when a feature is NULL
+ * (the prediction is then NULL, as for any function of a NULL input).
+ */
+static bool
+callsite_encode(CallSite *cs, FunctionCallInfo fcinfo)
+{
+	const FeatureSpec *spec = cs->model->spec;
+
+	switch (cs->mode)
+	{
+		case ARGS_POSITIONAL:
+			for (int i = 0; i < spec->ncols; i++)
+			{
+				cs->isnull[i] = PG_ARGISNULL(i + 1);
+				cs->values[i] = cs->isnull[i] ? (Datum) 0 : PG_GETARG_DATUM(i + 1);
+			}
+			return featurespec_encode(cs->binding, cs->values, cs->isnull, cs->x);
+
+		case ARGS_ROW:
+			{
+				HeapTupleHeader hdr = PG_GETARG_HEAPTUPLEHEADER(1);
+				HeapTupleData tup;
+
+				if (cs->rowtype != HeapTupleHeaderGetTypeId(hdr) ||
+					cs->rowtypmod != HeapTupleHeaderGetTypMod(hdr))
+				{
+					MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+					callsite_bind_row(cs, hdr);
+					MemoryContextSwitchTo(old);
+				}
+				tup.t_len = HeapTupleHeaderGetDatumLength(hdr);
+				ItemPointerSetInvalid(&tup.t_self);
+				tup.t_tableOid = InvalidOid;
+				tup.t_data = hdr;
+				heap_deform_tuple(&tup, cs->rowdesc, cs->values, cs->isnull);
+				for (int i = 0; i < spec->ncols; i++)
+				{
+					cs->fvalues[i] = cs->values[cs->attnum[i]];
+					cs->fnull[i] = cs->isnull[cs->attnum[i]];
+				}
+				return featurespec_encode(cs->binding, cs->fvalues, cs->fnull, cs->x);
+			}
+
+		case ARGS_ARRAY:
+			{
+				ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+				Datum	   *elems;
+				bool	   *nulls;
+				int			n;
+
+				if (ARR_NDIM(arr) > 1)
+					ereport(ERROR,
+							(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+							 errmsg("feature array must be one-dimensional"),
+							 errhint("Pass ARRAY[x1, x2, ...] in the model's feature order.")));
+				deconstruct_array(arr, cs->elemtype, cs->elemlen, cs->elembyval, cs->elemalign,
+								  &elems, &nulls, &n);
+				if (n != spec->ncols)
+					ereport(ERROR,
+							(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+							 errmsg("model \"%s\" takes %d features, the array has %d",
+									cs->ref, spec->ncols, n),
+							 errhint("Pass the features in this order: %s.", feature_names(spec))));
+				return featurespec_encode(cs->binding, elems, nulls, cs->x);
+			}
+
+		case ARGS_JSONB:
+			{
+				Jsonb	   *jb = PG_GETARG_JSONB_P(1);
+				bool		missing = false;
+
+				if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("jsonb features must be an object"),
+							 errhint("Pass {\"feature\": value, ...}.")));
+				for (int i = 0; i < spec->ncols; i++)
+				{
+					double		v = jsonb_feature(jb, spec->cols[i].name, &missing, cs->ref);
+
+					if (!isfinite(v))
+						missing = true;
+					cs->x[spec->cols[i].offset] = v;
+				}
+				return !missing;
+			}
+	}
+	return false;
+}
+
+/*
+ * The call site's model, rebound when the cache was emptied since the
+ * previous row (another session deployed, this one retrained, ...).
+ */
+static CallSite *
+callsite_get(FunctionCallInfo fcinfo)
+{
+	CallSite   *cs = (CallSite *) fcinfo->flinfo->fn_extra;
+	MemoryContext old;
+	int32		version;
+	char	   *ref;
+
+	if (cs != NULL && cs->generation == cache_generation && !cache_stale)
+		return cs;
+
+	if (PG_ARGISNULL(0))
+		return NULL;
+	ref = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	if (cs == NULL)
+	{
+		cs = palloc0(sizeof(CallSite));
+		fcinfo->flinfo->fn_extra = cs;
+	}
+	cs->ref = pstrdup(ref);
+	cs->model = mldb_model_lookup(cs->ref, &version);
+	cs->generation = cache_generation;
+	callsite_bind(cs, fcinfo);
+	MemoryContextSwitchTo(old);
+	return cs;
+}
+
+Datum
+mldb_predict(PG_FUNCTION_ARGS)
+{
+	CallSite   *cs;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	cs = callsite_get(fcinfo);
+
+	/* the model name may vary per row: then every row looks it up */
+	if (VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) != strlen(cs->ref) ||
+		memcmp(VARDATA_ANY(PG_GETARG_TEXT_PP(0)), cs->ref, strlen(cs->ref)) != 0)
+	{
+		fcinfo->flinfo->fn_extra = NULL;
+		cs = callsite_get(fcinfo);
+	}
+
+	if (PG_NARGS() == 2 && PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	if (!callsite_encode(cs, fcinfo))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(cs->model->algo->predict(cs->model, cs->x));
+}

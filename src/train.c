@@ -1,0 +1,440 @@
+/*-------------------------------------------------------------------------
+ * train.c
+ *	  The training driver behind mldb.train() and CALL mldb.create_model():
+ *	  validates the request, resolves the relation and its columns, builds
+ *	  the feature spec, lets the algorithm run its passes, then stores the
+ *	  new version and applies the deploy rule, all in the caller's
+ *	  transaction (so a failed or cancelled training leaves nothing behind).
+ *
+ *	  Training runs with the caller's privileges: the passes are ordinary
+ *	  queries over the relation, so table privileges and row level security
+ *	  apply; only the catalog writes go through catalog.c.
+ *-------------------------------------------------------------------------
+ */
+#include "mldb.h"
+
+#include <ctype.h>
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "model.h"
+#include "parser/parser.h"
+#include "train.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/varlena.h"
+
+PG_FUNCTION_INFO_V1(mldb_train);
+
+#define DEFAULT_TEST_SIZE 0.25
+#define DEFAULT_SEED 0
+
+static bool
+starts_with_keyword(const char *s, const char *kw)
+{
+	size_t		n = strlen(kw);
+
+	return pg_strncasecmp(s, kw, n) == 0 && (s[n] == '\0' || isspace((unsigned char) s[n]) || s[n] == '(');
+}
+
+/*
+ * A relation is a table/view name (possibly schema-qualified and quoted)
+ * or a single SELECT/WITH/VALUES/TABLE query.  Names are resolved to an OID
+ * and re-quoted, and a query must parse as exactly one statement, so
+ * nothing in the string can smuggle a second statement into the passes.
+ * Returns a FROM item aliased mldb_src.
+ */
+char *
+mldb_resolve_relation(const char *relation)
+{
+	const char *s = relation;
+
+	while (isspace((unsigned char) *s))
+		s++;
+	if (*s == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation must not be empty"),
+				 errhint("Pass a table or view name, or a query such as 'SELECT ... FROM ...'.")));
+
+	if (starts_with_keyword(s, "select") || starts_with_keyword(s, "with") ||
+		starts_with_keyword(s, "values") || starts_with_keyword(s, "table") || *s == '(')
+	{
+		char	   *q = pstrdup(s);
+		size_t		len = strlen(q);
+		List	   *stmts;
+
+		/* a trailing semicolon is harmless; drop it so the query can be wrapped */
+		while (len > 0 && (isspace((unsigned char) q[len - 1]) || q[len - 1] == ';'))
+			q[--len] = '\0';
+		stmts = raw_parser(q, RAW_PARSE_DEFAULT);
+		if (list_length(stmts) != 1 ||
+			!IsA(((RawStmt *) linitial(stmts))->stmt, SelectStmt))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("relation query must be a single SELECT statement"),
+					 errhint("Pass one query, without a trailing second statement.")));
+		/* newlines so that a trailing -- comment cannot swallow the parenthesis */
+		return psprintf("(\n%s\n) AS mldb_src", q);
+	}
+	else
+	{
+		char	   *copy = pstrdup(s);
+		List	   *parts;
+		RangeVar   *rv;
+		Oid			relid;
+
+		if (!SplitIdentifierString(copy, '.', &parts) || list_length(parts) > 3)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_NAME),
+					 errmsg("invalid relation name: \"%s\"", relation),
+					 errhint("Quote names that need it (for example '\"My Table\"'), or pass a query starting with SELECT.")));
+		rv = makeRangeVarFromNameList(stringToQualifiedNameList(s));
+		relid = RangeVarGetRelid(rv, AccessShareLock, true);
+		if (!OidIsValid(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("relation \"%s\" does not exist", relation),
+					 errhint("Check the name and the search_path; names with capitals or spaces need double quotes: '\"My Table\"'.")));
+		return psprintf("%s AS mldb_src",
+						quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												   get_rel_name(relid)));
+	}
+}
+
+/* The columns of a FROM item, as the passes will see them. */
+TupleDesc
+mldb_relation_columns(const char *from_sql)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	TupleDesc	desc;
+	int			ret;
+
+	SPI_connect();
+	ret = SPI_execute(psprintf("SELECT * FROM %s LIMIT 0", from_sql), true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the columns of the relation (%d)", ret);
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	return desc;
+}
+
+static char *
+column_list(TupleDesc desc)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		if (!a->attisdropped)
+			appendStringInfo(&s, "%s%s", s.len ? ", " : "", NameStr(a->attname));
+	}
+	return s.data;
+}
+
+int
+mldb_find_column(TupleDesc desc, const char *name, const char *role, const char *relation)
+{
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
+			return i;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("%s column \"%s\" does not exist in \"%s\"", role, name, relation),
+			 errhint("Available columns: %s.", column_list(desc))));
+	return -1;					/* keep compiler quiet */
+}
+
+static void
+check_model_name(const char *name)
+{
+	if (name[0] == '\0' || strchr(name, '@') != NULL || strlen(name) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid model name \"%s\"", name),
+				 errhint("Model names are 1 to %d characters and cannot contain '@' (it pins a version: 'model@3').",
+						 NAMEDATALEN - 1)));
+}
+
+/* Feature names: as given, or every other numeric column. */
+static List *
+resolve_features(TupleDesc desc, ArrayType *arr, const char *target,
+				 const char *relation, Oid **types_out)
+{
+	List	   *names = NIL;
+	Oid		   *types;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (arr != NULL)
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		for (int k = 0; k < n; k++)
+		{
+			char	   *f;
+
+			if (nulls[k])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("features must not contain NULL"),
+						 errhint("List column names, or pass NULL for every column but the target.")));
+			f = TextDatumGetCString(elems[k]);
+			foreach(lc, names)
+				if (strcmp(strVal(lfirst(lc)), f) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_DUPLICATE_COLUMN),
+							 errmsg("feature \"%s\" is listed twice", f),
+							 errhint("List each feature column once.")));
+			if (target != NULL && strcmp(f, target) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the target column \"%s\" cannot also be a feature", f),
+						 errhint("Remove it from features.")));
+			(void) mldb_find_column(desc, f, "feature", relation);
+			names = lappend(names, makeString(f));
+		}
+	}
+	else
+	{
+		for (int k = 0; k < desc->natts; k++)
+		{
+			Form_pg_attribute a = TupleDescAttr(desc, k);
+
+			if (a->attisdropped || (target != NULL && strcmp(NameStr(a->attname), target) == 0))
+				continue;
+			if (featurespec_numeric_conv(a->atttypid) != NULL)
+				names = lappend(names, makeString(pstrdup(NameStr(a->attname))));
+		}
+	}
+
+	if (names == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no feature columns"),
+				 errhint("Pass features => ARRAY['col', ...] naming numeric columns of the relation.")));
+	if (list_length(names) > MLDB_MAX_COLUMNS - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many features: %d (at most %d)", list_length(names), MLDB_MAX_COLUMNS - 1),
+				 errhint("Select fewer columns, or reduce them first (for example with pca).")));
+
+	types = palloc(sizeof(Oid) * list_length(names));
+	foreach(lc, names)
+		types[i++] = TupleDescAttr(desc, mldb_find_column(desc, strVal(lfirst(lc)), "feature", relation))->atttypid;
+	*types_out = types;
+	return names;
+}
+
+/*
+ * The deploy rule.  "best": deploy when nothing is deployed, or when the
+ * new hold-out score is no worse than the deployed version's; when either
+ * has no hold-out score there is nothing to compare, so the newer wins
+ * (with a NOTICE).  Regression compares r2 (higher is better).
+ */
+static bool
+should_deploy(const char *rule, const CatalogModel *old, bool created,
+			  const TrainOutput *out)
+{
+	Jsonb	   *old_metrics;
+	double		old_score;
+	double		new_score;
+	JsonbValue	key;
+	JsonbValue *v;
+
+	if (strcmp(rule, "always") == 0)
+		return true;
+	if (strcmp(rule, "never") == 0)
+		return false;
+	if (created || old->deployed_version == 0)
+		return true;
+	old_metrics = catalog_version_jsonb(old->name, old->deployed_version, "metrics");
+
+	key.type = jbvString;
+	key.val.string.val = "split";
+	key.val.string.len = 5;
+	v = old_metrics ? findJsonbValueFromContainer(&old_metrics->root, JB_FOBJECT, &key) : NULL;
+	if (!out->scores_holdout || v == NULL || v->type != jbvString ||
+		strncmp(v->val.string.val, "holdout", v->val.string.len) != 0)
+	{
+		ereport(NOTICE,
+				(errmsg("no hold-out scores to compare with version %d: deploying the new version",
+						old->deployed_version),
+				 errhint("Use the option \"deploy\": \"never\" to keep the deployed version.")));
+		return true;
+	}
+	key.val.string.val = "r2";
+	key.val.string.len = 2;
+	v = findJsonbValueFromContainer(&old_metrics->root, JB_FOBJECT, &key);
+	old_score = (v && v->type == jbvNumeric) ?
+		DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric))) : -INFINITY;
+	v = findJsonbValueFromContainer(&out->metrics->root, JB_FOBJECT, &key);
+	new_score = (v && v->type == jbvNumeric) ?
+		DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric))) : -INFINITY;
+	if (new_score >= old_score)
+		return true;
+	ereport(NOTICE,
+			(errmsg("new version scores r2 %g on the hold-out split, worse than deployed version %d (%g): not deployed",
+					new_score, old->deployed_version, old_score),
+			 errhint("Deploy it anyway with SELECT mldb.deploy(model, version).")));
+	return false;
+}
+
+static char *
+required_text(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", what),
+				 errhint("See SELECT mldb.train(model, algorithm, relation, target, features, options).")));
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+/*
+ * mldb.train(model, algorithm, relation, target, features, options)
+ *   RETURNS mldb.train_result
+ */
+Datum
+mldb_train(PG_FUNCTION_ARGS)
+{
+	char	   *model_name = required_text(fcinfo, 0, "model");
+	char	   *algo_name = required_text(fcinfo, 1, "algorithm");
+	char	   *relation = required_text(fcinfo, 2, "relation");
+	char	   *target = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	ArrayType  *features_arr = PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4);
+	Jsonb	   *options = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
+	const MldbAlgorithm *algo;
+	TupleDesc	desc;
+	TupleDesc	result_desc;
+	List	   *features;
+	Oid		   *feature_types;
+	Oid			target_type = InvalidOid;
+	TrainInput	in = {0};
+	TrainOutput out = {0};
+	CatalogModel spec = {0};
+	CatalogModel old = {0};
+	CatalogVersion ver = {0};
+	StringInfoData args;
+	ListCell   *lc;
+	instr_time	start;
+	bool		created;
+	bool		deployed;
+	const char *deploy_rule;
+	Datum		values[8];
+	bool		nulls[8] = {0};
+
+	INSTR_TIME_SET_CURRENT(start);
+	check_model_name(model_name);
+	algo = algorithm_lookup(algo_name);
+	if (options == NULL)
+		options = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	options_validate(options, common_options, algo->options, algo->name);
+
+	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "mldb.train must return a composite type");
+
+	/* ownership first: a non-owner learns nothing by scanning first */
+	if (catalog_get_model(model_name, &old))
+		catalog_check_owner(&old, "retrain");
+
+	in.from_sql = mldb_resolve_relation(relation);
+	desc = mldb_relation_columns(in.from_sql);
+
+	if (algo->task == MLDB_TASK_REGRESSION || algo->task == MLDB_TASK_CLASSIFICATION)
+	{
+		if (target == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("algorithm %s needs a target column", algo->name),
+					 errhint("Pass target => 'column'.")));
+		target_type = TupleDescAttr(desc, mldb_find_column(desc, target, "target", relation))->atttypid;
+	}
+	features = resolve_features(desc, features_arr, target, relation, &feature_types);
+	in.spec = featurespec_build(features, feature_types, target, target_type);
+
+	initStringInfo(&args);
+	if (target != NULL)
+		appendStringInfoString(&args, quote_identifier(target));
+	foreach(lc, features)
+		appendStringInfo(&args, "%s%s", args.len ? ", " : "", quote_identifier(strVal(lfirst(lc))));
+	in.args_sql = args.data;
+	in.model_name = model_name;
+	in.options = options;
+	in.seed = opt_int(options, "seed", DEFAULT_SEED);
+	in.test_size = opt_number(options, "test_size", DEFAULT_TEST_SIZE);
+
+	out.model = palloc0(sizeof(MldbModel));
+	out.model->algo = algo;
+	out.model->spec = in.spec;
+	algo->train(&in, &out);
+
+	/* store the version; everything below is in the caller's transaction */
+	spec.name = model_name;
+	spec.algorithm = (char *) algo->name;
+	spec.task = (char *) mldb_task_name(algo->task);
+	spec.relation = relation;
+	spec.target = target;
+	spec.features = features;
+	spec.options = options;
+	ver.version = catalog_begin_version(&spec, &created);
+	ver.model = model_name;
+	ver.algorithm = algo->name;
+	ver.rows_used = out.rows_used;
+	ver.rows_skipped = out.rows_skipped;
+	ver.metrics = out.metrics;
+	ver.params = out.params;
+	ver.options = options;
+	ver.state = model_serialize(out.model);
+	ver.train_ms = mldb_elapsed_ms(start);
+	catalog_insert_version(&ver);
+
+	deploy_rule = opt_string(options, "deploy", "best");
+	deployed = should_deploy(deploy_rule, &old, created, &out);
+	if (deployed)
+		catalog_set_deployed(model_name, ver.version);
+
+	values[0] = CStringGetTextDatum(model_name);
+	values[1] = Int32GetDatum(ver.version);
+	values[2] = CStringGetTextDatum(algo->name);
+	values[3] = Int64GetDatum(out.rows_used);
+	values[4] = Int64GetDatum(out.rows_skipped);
+	values[5] = Float8GetDatum(ver.train_ms);
+	values[6] = JsonbPGetDatum(out.metrics);
+	values[7] = BoolGetDatum(deployed);
+	result_desc = BlessTupleDesc(result_desc);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(result_desc, values, nulls)));
+}
+
+double
+mldb_elapsed_ms(instr_time start)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, start);
+	return INSTR_TIME_GET_MILLISEC(now);
+}

@@ -1,0 +1,17 @@
+/*-------------------------------------------------------------------------
+ * train.h
+ *	  Relation and column resolution shared by training and evaluation.
+ *-------------------------------------------------------------------------
+ */
+#ifndef MLDB_TRAIN_H
+#define MLDB_TRAIN_H
+
+#include "mldb.h"
+#include "access/tupdesc.h"
+
+extern char *mldb_resolve_relation(const char *relation);
+extern TupleDesc mldb_relation_columns(const char *from_sql);
+extern int	mldb_find_column(TupleDesc desc, const char *name, const char *role,
+							 const char *relation);
+
+#endif
