@@ -282,7 +282,7 @@ ols_params(JsonWriter *w, const FeatureSpec *spec, const Moments *mo,
 	jw_number(w, "condition_no", raw_condition_number(mo));
 	jw_number(w, "df_resid", df);
 	jw_int(w, "n", (int64) n);
-	jw_int(w, "rank", fit->rank);
+	jw_int(w, "rank", fit->rank + 1);	/* of the design, intercept included */
 	jw_string(w, "solver", fit->pinv ? "pseudo_inverse" : "cholesky");
 }
 

@@ -7,8 +7,9 @@
  *	  every access runs through SPI as the catalog's owner, with a fixed
  *	  search_path, after this module has checked the caller's right to do
  *	  what it asks (model ownership through role membership, as for any
- *	  PostgreSQL object).  Every write sends a relcache invalidation for
- *	  mldb.models, which the predict cache of every backend listens to.
+ *	  PostgreSQL object).  A statement trigger on both tables sends a
+ *	  relcache invalidation for mldb.models on every change, which the
+ *	  predict cache of every backend listens to.
  *-------------------------------------------------------------------------
  */
 #include "mldb.h"
@@ -19,6 +20,7 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -90,10 +92,21 @@ catalog_leave(CatalogScope *s)
 	SPI_finish();
 }
 
-static void
-catalog_invalidate(void)
+/*
+ * mldb._catalog_changed(): statement trigger on both catalog tables.  Any
+ * change (through mldb, a manual fix, a restore) empties every backend's
+ * predict cache at its next statement; the message is sent at commit, so
+ * other sessions never see a change that was rolled back.
+ */
+PG_FUNCTION_INFO_V1(mldb_catalog_changed);
+
+Datum
+mldb_catalog_changed(PG_FUNCTION_ARGS)
 {
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "mldb_catalog_changed: not called by trigger manager");
 	CacheInvalidateRelcacheByRelid(catalog_models_relid());
+	return PointerGetDatum(NULL);
 }
 
 static int
@@ -261,7 +274,6 @@ catalog_begin_version(const CatalogModel *spec, bool *created)
 				 1, types, values, NULL, false);
 	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	catalog_leave(&s);
-	catalog_invalidate();
 	return version;
 }
 
@@ -294,7 +306,6 @@ catalog_insert_version(const CatalogVersion *v)
 				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
 				 11, types, values, nulls, false);
 	catalog_leave(&s);
-	catalog_invalidate();
 }
 
 void
@@ -315,7 +326,6 @@ catalog_set_deployed(const char *model, int32 version)
 	catalog_exec("UPDATE mldb.models SET deployed_version = $2 WHERE name = $1",
 				 2, types, values, NULL, false);
 	catalog_leave(&s);
-	catalog_invalidate();
 }
 
 /* One jsonb column (metrics, params, options) of a version; NULL if absent. */
@@ -402,7 +412,6 @@ catalog_drop_model(const char *model)
 	catalog_exec("DELETE FROM mldb.model_versions WHERE model = $1", 1, types, values, NULL, false);
 	catalog_exec("DELETE FROM mldb.models WHERE name = $1", 1, types, values, NULL, false);
 	catalog_leave(&s);
-	catalog_invalidate();
 }
 
 /*

@@ -15,6 +15,8 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
+bool		mldb_explain_passes = false;
+
 void
 _PG_init(void)
 {
@@ -24,6 +26,11 @@ _PG_init(void)
 	 */
 	openblas_set_num_threads(1);
 
+	DefineCustomBoolVariable("mldb.explain_passes",
+							 "Show the plan of every training pass as a NOTICE.",
+							 "Tells whether a pass runs as a parallel Partial/Finalize Aggregate.",
+							 &mldb_explain_passes, false, PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("mldb");
 	mldb_predict_init();
 }

@@ -29,7 +29,7 @@ typedef enum MldbTask
 extern const char *mldb_task_name(MldbTask task);
 
 /* GUCs (mldb.c) */
-extern int	mldb_max_categories_cap;
+extern bool mldb_explain_passes;
 
 /*
  * Bounds-checked reader over a byte buffer.  Every read of a stored model or

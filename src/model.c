@@ -4,7 +4,7 @@
  *
  *	  State layout (model_versions.state):
  *	      uint32 magic 'MLDB', int32 format version, int32 algorithm id,
- *	      int32 payload length, uint32 CRC-32C of the payload, payload =
+ *	      int32 payload length, uint32 CRC-32C of the header fields and the payload, payload =
  *	      feature spec + algorithm parameters.
  *	  Every length is checked and the checksum verified before anything is
  *	  decoded, so a corrupted or foreign bytea is an ERROR, not a crash.
@@ -323,6 +323,19 @@ typedef struct StateHeader
 	pg_crc32c	crc;
 } StateHeader;
 
+/* CRC-32C of the header fields before the checksum, then the payload */
+static pg_crc32c
+state_crc(const StateHeader *hdr, const char *payload)
+{
+	pg_crc32c	crc;
+
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, hdr, offsetof(StateHeader, crc));
+	COMP_CRC32C(crc, payload, hdr->payload_len);
+	FIN_CRC32C(crc);
+	return crc;
+}
+
 bytea *
 model_serialize(const MldbModel *m)
 {
@@ -338,9 +351,7 @@ model_serialize(const MldbModel *m)
 	hdr.format = MLDB_STATE_FORMAT;
 	hdr.algorithm = m->algo->id;
 	hdr.payload_len = payload.len;
-	INIT_CRC32C(hdr.crc);
-	COMP_CRC32C(hdr.crc, payload.data, payload.len);
-	FIN_CRC32C(hdr.crc);
+	hdr.crc = state_crc(&hdr, payload.data);
 
 	result = palloc(VARHDRSZ + sizeof(hdr) + payload.len);
 	SET_VARSIZE(result, VARHDRSZ + sizeof(hdr) + payload.len);
@@ -368,9 +379,7 @@ model_deserialize(const char *data, Size len)
 				 errhint("Update the mldb extension, or retrain the model.")));
 	if (hdr.payload_len < 0 || (Size) hdr.payload_len != len - sizeof(hdr))
 		bin_corrupted(&r, "payload length does not match the state size");
-	INIT_CRC32C(crc);
-	COMP_CRC32C(crc, data + sizeof(hdr), hdr.payload_len);
-	FIN_CRC32C(crc);
+	crc = state_crc(&hdr, data + sizeof(hdr));
 	if (!EQ_CRC32C(crc, hdr.crc))
 		bin_corrupted(&r, "checksum mismatch");
 	m->algo = algorithm_by_id(hdr.algorithm);

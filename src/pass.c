@@ -329,6 +329,21 @@ mldb_pass_final(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pass_state_to_bytea((PassState *) PG_GETARG_POINTER(0)));
 }
 
+/* mldb.explain_passes: the pass's plan, without costs, as one NOTICE */
+static void
+explain_pass(const char *sql)
+{
+	StringInfoData plan;
+
+	/* not read_only: SPI refuses EXPLAIN there, though it only plans */
+	if (SPI_execute(psprintf("EXPLAIN (COSTS OFF) %s", sql), false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not explain the training pass");
+	initStringInfo(&plan);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		appendStringInfo(&plan, "\n%s", SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	ereport(NOTICE, (errmsg("training pass plan:%s", plan.data)));
+}
+
 /*
  * Run one pass: SELECT mldb._pass(ctx, args) FROM from_sql, and decode the
  * finished accumulator.  SPI_execute keeps parallel plans available
@@ -356,6 +371,8 @@ pass_run(const PassCtx *ctx, const char *from_sql, const char *args_sql)
 					 hex, args_sql, from_sql);
 
 	SPI_connect();
+	if (mldb_explain_passes)
+		explain_pass(sql.data);
 	ret = SPI_execute(sql.data, true, 0);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "training pass failed: SPI_execute returned %d", ret);

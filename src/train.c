@@ -45,6 +45,33 @@ starts_with_keyword(const char *s, const char *kw)
 	return pg_strncasecmp(s, kw, n) == 0 && (s[n] == '\0' || isspace((unsigned char) s[n]) || s[n] == '(');
 }
 
+/* raw_parser, with a hint on syntax errors (the user's query, not ours) */
+static List *
+parse_relation_query(const char *q)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *stmts = NIL;
+
+	PG_TRY();
+	{
+		stmts = raw_parser(q, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(e->sqlerrcode),
+				 errmsg("relation query does not parse: %s", e->message),
+				 errhint("Pass a table or view name, or one complete SELECT query.")));
+	}
+	PG_END_TRY();
+	return stmts;
+}
+
 /*
  * A relation is a table/view name (possibly schema-qualified and quoted)
  * or a single SELECT/WITH/VALUES/TABLE query.  Names are resolved to an OID
@@ -75,13 +102,25 @@ mldb_resolve_relation(const char *relation)
 		/* a trailing semicolon is harmless; drop it so the query can be wrapped */
 		while (len > 0 && (isspace((unsigned char) q[len - 1]) || q[len - 1] == ';'))
 			q[--len] = '\0';
-		stmts = raw_parser(q, RAW_PARSE_DEFAULT);
+		stmts = parse_relation_query(q);
 		if (list_length(stmts) != 1 ||
 			!IsA(((RawStmt *) linitial(stmts))->stmt, SelectStmt))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("relation query must be a single SELECT statement"),
 					 errhint("Pass one query, without a trailing second statement.")));
+		/* a data-modifying WITH would fail later with a less helpful message */
+		if (((SelectStmt *) ((RawStmt *) linitial(stmts))->stmt)->withClause != NULL)
+		{
+			ListCell   *lc;
+
+			foreach(lc, ((SelectStmt *) ((RawStmt *) linitial(stmts))->stmt)->withClause->ctes)
+				if (!IsA(((CommonTableExpr *) lfirst(lc))->ctequery, SelectStmt))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("relation query must not modify data"),
+							 errhint("Training only reads: pass a SELECT whose WITH clauses are SELECTs too.")));
+		}
 		/* newlines so that a trailing -- comment cannot swallow the parenthesis */
 		return psprintf("(\n%s\n) AS mldb_src", q);
 	}

@@ -33,6 +33,17 @@ CREATE TABLE mldb.model_versions (
     PRIMARY KEY (model, version)
 );
 
+-- Every change to the catalog empties the predict caches of all backends
+-- (at their next statement, once the change commits).
+CREATE FUNCTION mldb._catalog_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'mldb_catalog_changed' LANGUAGE C;
+CREATE TRIGGER models_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mldb.models
+    FOR EACH STATEMENT EXECUTE FUNCTION mldb._catalog_changed();
+CREATE TRIGGER model_versions_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mldb.model_versions
+    FOR EACH STATEMENT EXECUTE FUNCTION mldb._catalog_changed();
+
 -- Models are data: pg_dump must carry them (extension config tables).
 SELECT pg_catalog.pg_extension_config_dump('mldb.models', '');
 SELECT pg_catalog.pg_extension_config_dump('mldb.model_versions', '');

@@ -1,0 +1,107 @@
+-- Every user mistake is an ERROR with a SQLSTATE, a message and a hint,
+-- never a crash.  pg_temp.err() runs a statement and prints what it raised
+-- (in a subtransaction, which also exercises mldb's error unwinding).
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+    st text; msg text; detail text; hint text;
+BEGIN
+    EXECUTE q;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                            detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+    RETURN st || ': ' || msg
+        || coalesce(E'\n       detail: ' || nullif(detail, ''), '')
+        || E'\n       hint: ' || coalesce(nullif(hint, ''), 'NO HINT');
+END
+$f$;
+
+SET client_min_messages = notice;
+CREATE TABLE err_t (y float8, a float8, b int, c text, k float8);
+INSERT INTO err_t SELECT i * 2 + 1, i, i % 7, 'v' || i, 5 FROM generate_series(1, 40) i;
+CREATE TABLE err_empty (y float8, a float8);
+CREATE TABLE err_nully (y float8, a float8);
+INSERT INTO err_nully SELECT NULL, i FROM generate_series(1, 10) i;
+CREATE TABLE err_few (y float8, a float8, b float8, c float8);
+INSERT INTO err_few VALUES (1, 1, 2, 3), (2, 2, 1, 5), (3, 0, 0, 1);
+CREATE TABLE "My Table" ("Y" float8, "the x" float8);
+INSERT INTO "My Table" SELECT 3 * i - 2, i FROM generate_series(1, 10) i;
+
+-- unknown algorithm / option / wrong option type / out of range
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regresion', 'err_t', 'y', ARRAY['a'])$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'ridge', 'err_t', 'y', ARRAY['a'], '{"alfa": 1}')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'ridge', 'err_t', 'y', ARRAY['a'], '{"alpha": "big"}')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'ridge', 'err_t', 'y', ARRAY['a'], '{"alpha": -1}')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'ridge', 'err_t', 'y', ARRAY['a'], '{"test_size": 1}')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'ridge', 'err_t', 'y', ARRAY['a'], '{"deploy": "sometimes"}')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'ridge', 'err_t', 'y', ARRAY['a'], '[1, 2]')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'lasso', 'err_t', 'y', ARRAY['a'], '{"max_iter": 2.5}')$$);
+-- bad model names
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e@1', 'ridge', 'err_t', 'y', ARRAY['a'])$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train(NULL, 'ridge', 'err_t', 'y', ARRAY['a'])$$);
+-- missing relation, columns, wrong types
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'no_such_table', 'y')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'My Table', 'Y')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t', 'nope')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t', 'y', ARRAY['a', 'nope'])$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t', 'y', ARRAY['a', 'c'])$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t', NULL, ARRAY['a'])$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t', 'y', ARRAY['a', 'a'])$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t', 'y', ARRAY['a', 'y'])$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t', 'c', ARRAY['a'])$$);
+-- data problems
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_empty', 'y')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_nully', 'y')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_few', 'y', NULL, '{"test_size": 0}')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t', 'y', ARRAY['a', 'k'])$$);
+-- injection attempts through the relation string
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t; DROP TABLE err_t', 'y')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'SELECT * FROM err_t; DROP TABLE err_t', 'y')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'SELECT * FROM err_t) s, (SELECT 1', 'y')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'WITH d AS (DELETE FROM err_t RETURNING *) SELECT * FROM d', 'y')$$);
+SELECT count(*) AS err_t_rows_still_there FROM err_t;
+-- names that need quoting work
+SELECT model, rows_used FROM mldb.train('quoted', 'linear_regression', '"My Table"', 'Y', NULL, '{"test_size": 0}');
+SELECT round(mldb.predict('quoted', 5)::numeric, 9) AS predict_quoted;
+SELECT model, rows_used FROM mldb.train('q2', 'linear_regression', 'SELECT a AS "the x", y FROM err_t -- trailing comment', 'y', NULL, '{"test_size": 0}');
+
+-- predict mistakes
+SELECT pg_temp.err($$SELECT mldb.predict('no_such_model', 1.0)$$);
+SELECT pg_temp.err($$SELECT mldb.predict('quoted@7', 1.0)$$);
+SELECT pg_temp.err($$SELECT mldb.predict('quoted@x', 1.0)$$);
+SELECT pg_temp.err($$SELECT mldb.predict('quoted', 1.0, 2.0)$$);
+SELECT pg_temp.err($$SELECT mldb.predict('quoted', ARRAY[1.0, 2.0])$$);
+SELECT pg_temp.err($$SELECT mldb.predict('quoted', ARRAY[[1.0], [2.0]])$$);
+SELECT pg_temp.err($$SELECT mldb.predict('quoted', 'x'::text)$$);
+SELECT pg_temp.err($$SELECT mldb.predict('quoted', '{"x": 1}'::jsonb)$$);
+SELECT pg_temp.err($$SELECT mldb.predict('quoted', '{"the x": "one"}'::jsonb)$$);
+SELECT pg_temp.err($$SELECT mldb.predict('quoted', '[1]'::jsonb)$$);
+SELECT mldb.predict('quoted', e) FROM err_empty e;
+SELECT pg_temp.err($$SELECT mldb.predict('quoted', t) FROM err_t t LIMIT 1$$);
+-- NULL features predict NULL, as any function of NULL input
+SELECT mldb.predict('quoted', NULL::float8) IS NULL AS null_in_null_out,
+       mldb.predict('quoted', '{"the x": null}'::jsonb) IS NULL AS json_null;
+
+-- evaluate / lifecycle mistakes
+SELECT pg_temp.err($$SELECT mldb.evaluate('no_such_model')$$);
+SELECT pg_temp.err($$SELECT mldb.evaluate('quoted', 'err_t')$$);
+SELECT pg_temp.err($$SELECT mldb.deploy('quoted', 9)$$);
+SELECT pg_temp.err($$SELECT mldb.deploy('nope', 1)$$);
+SELECT pg_temp.err($$SELECT mldb.describe('nope')$$);
+SELECT pg_temp.err($$SELECT mldb.drop_model('nope')$$);
+
+-- a corrupted state is an error on load, not a crash
+UPDATE mldb.model_versions SET state = substring(state from 1 for 30) WHERE model = 'quoted';
+SELECT pg_temp.err($$SELECT mldb.predict('quoted', 5)$$);
+UPDATE mldb.model_versions SET state = state || '\x00'::bytea WHERE model = 'quoted';
+SELECT pg_temp.err($$SELECT mldb.predict('quoted', 5)$$);
+SELECT model, rows_used FROM mldb.train('quoted', 'linear_regression', '"My Table"', 'Y', NULL, '{"test_size": 0}');
+UPDATE mldb.model_versions SET state = overlay(state placing '\xff'::bytea from 40) WHERE model = 'quoted' AND version = 2;
+SELECT pg_temp.err($$SELECT mldb.predict('quoted', 5)$$);
+UPDATE mldb.model_versions SET state = overlay(state placing '\x07'::bytea from 9) WHERE model = 'quoted' AND version = 2;
+SELECT pg_temp.err($$SELECT mldb.predict('quoted', 5)$$);
+UPDATE mldb.model_versions SET state = '\x00'::bytea WHERE model = 'quoted';
+SELECT pg_temp.err($$SELECT mldb.predict('quoted', 5)$$);
+SELECT mldb.drop_model('quoted');
+SELECT mldb.drop_model('q2');
+SELECT count(*) AS models_left FROM mldb.models;
