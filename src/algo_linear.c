@@ -495,24 +495,28 @@ linear_read(BinReader *r, const MldbModel *m)
 
 const MldbAlgorithm linear_regression_algorithm = {
 	.name = "linear_regression", .id = 1, .task = MLDB_TASK_REGRESSION,
+	.score_metric = "r2", .score_higher_is_better = true,
 	.options = ols_options, .train = ols_train,
 	.predict = linear_predict, .write = linear_write, .read = linear_read,
 };
 
 const MldbAlgorithm ridge_algorithm = {
 	.name = "ridge", .id = 2, .task = MLDB_TASK_REGRESSION,
+	.score_metric = "r2", .score_higher_is_better = true,
 	.options = ridge_options, .train = ridge_train,
 	.predict = linear_predict, .write = linear_write, .read = linear_read,
 };
 
 const MldbAlgorithm lasso_algorithm = {
 	.name = "lasso", .id = 3, .task = MLDB_TASK_REGRESSION,
+	.score_metric = "r2", .score_higher_is_better = true,
 	.options = lasso_options, .train = lasso_train,
 	.predict = linear_predict, .write = linear_write, .read = linear_read,
 };
 
 const MldbAlgorithm elastic_net_algorithm = {
 	.name = "elastic_net", .id = 4, .task = MLDB_TASK_REGRESSION,
+	.score_metric = "r2", .score_higher_is_better = true,
 	.options = enet_options, .train = enet_train,
 	.predict = linear_predict, .write = linear_write, .read = linear_read,
 };

@@ -31,7 +31,9 @@ mldb_evaluate(PG_FUNCTION_ARGS)
 	Jsonb	   *options;
 	char	   *from_sql;
 	TupleDesc	desc;
+	StringInfoData features;
 	StringInfoData cols;
+	StringInfoData where;
 	StringInfoData sql;
 	MemoryContext caller = CurrentMemoryContext;
 	Jsonb	   *result = NULL;
@@ -48,34 +50,32 @@ mldb_evaluate(PG_FUNCTION_ARGS)
 	mldb_parse_model_ref(ref, &name, &pinned);
 	cm = catalog_require_model(name);
 	model = mldb_model_lookup(ref, &version);
-	if (model->spec->target == NULL)
+	if (model->spec->target == NULL && model->algo->evaluate == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("model \"%s\" has no target to evaluate against", name),
-				 errhint("Evaluation needs a supervised model.")));
+				 errmsg("model \"%s\" (%s) cannot be evaluated", name, model->algo->name),
+				 errhint("Evaluation needs a supervised model, or kmeans.")));
 
 	holdout = PG_NARGS() < 2 || PG_ARGISNULL(1);
 	relation = holdout ? cm->relation : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	from_sql = mldb_resolve_relation(relation);
 	desc = mldb_relation_columns(from_sql);
 
-	/* columns in training order: target, then features */
-	initStringInfo(&cols);
-	(void) mldb_find_column(desc, model->spec->target, "target", relation);
-	appendStringInfoString(&cols, quote_identifier(model->spec->target));
+	/* columns in training order (the split hashes them): target, features */
+	if (model->spec->target != NULL)
+		(void) mldb_find_column(desc, model->spec->target, "target", relation);
+	initStringInfo(&features);
 	for (int i = 0; i < model->spec->ncols; i++)
 	{
 		(void) mldb_find_column(desc, model->spec->cols[i].name, "feature", relation);
-		appendStringInfo(&cols, ", %s", quote_identifier(model->spec->cols[i].name));
+		appendStringInfo(&features, "%s%s", i ? ", " : "", quote_identifier(model->spec->cols[i].name));
 	}
+	initStringInfo(&cols);
+	if (model->spec->target != NULL)
+		appendStringInfo(&cols, "%s, ", quote_identifier(model->spec->target));
+	appendStringInfoString(&cols, features.data);
 
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT mldb._regression_metrics(%s::pg_catalog.float8, mldb.predict(%s, %s)) FROM %s",
-					 quote_identifier(model->spec->target),
-					 quote_literal_cstr(psprintf("%s@%d", name, version)),
-					 strchr(cols.data, ',') + 2, from_sql);
-
+	initStringInfo(&where);
 	options = catalog_version_jsonb(name, version, "options");
 	if (holdout)
 	{
@@ -83,9 +83,19 @@ mldb_evaluate(PG_FUNCTION_ARGS)
 
 		/* no hold-out (test_size 0): the training rows are all there is */
 		if (test_size > 0)
-			appendStringInfo(&sql, " WHERE mldb._split_unit(" INT64_FORMAT ", %s) < %.17g",
+			appendStringInfo(&where, " WHERE mldb._split_unit(" INT64_FORMAT ", %s) < %.17g",
 							 opt_int(options, "seed", 0), cols.data, test_size);
 	}
+
+	if (model->spec->target == NULL)
+		PG_RETURN_JSONB_P(model->algo->evaluate(model, from_sql, where.data, features.data));
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT mldb._regression_metrics(%s::pg_catalog.float8, mldb.predict(%s, %s)) FROM %s%s",
+					 quote_identifier(model->spec->target),
+					 quote_literal_cstr(psprintf("%s@%d", name, version)),
+					 features.data, from_sql, where.data);
 
 	SPI_connect();
 	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT || SPI_processed != 1)

@@ -77,10 +77,30 @@ typedef struct MldbAlgorithm
 	int32		id;				/* stored in model states: never reuse */
 	MldbTask	task;
 	const OptionDef *options;	/* algorithm-specific, {NULL} terminated */
+
+	/*
+	 * The metrics key the deploy rule "best" compares (NULL: nothing to
+	 * compare, the newest version wins) and its direction.
+	 */
+	const char *score_metric;
+	bool		score_higher_is_better;
+
 	void		(*train) (const TrainInput *in, TrainOutput *out);
 	double		(*predict) (const MldbModel *m, const double *x);
 	void		(*write) (StringInfo buf, const MldbModel *m);
 	void	   *(*read) (BinReader *r, const MldbModel *m);
+
+	/* optional: mldb.transform (PCA components, k-means distances) */
+	int			(*transform_dim) (const MldbModel *m);
+	void		(*transform) (const MldbModel *m, const double *x, double *out);
+
+	/*
+	 * optional: mldb.evaluate for models without a target.  from_sql is a
+	 * FROM item (train.c), where_sql "" or " WHERE ..." selecting the rows,
+	 * args_sql the quoted feature columns in spec order.
+	 */
+	Jsonb	   *(*evaluate) (const MldbModel *m, const char *from_sql,
+							 const char *where_sql, const char *args_sql);
 } MldbAlgorithm;
 
 extern const MldbAlgorithm *algorithm_lookup(const char *name);

@@ -38,6 +38,7 @@
 #include "utils/typcache.h"
 
 PG_FUNCTION_INFO_V1(mldb_predict);
+PG_FUNCTION_INFO_V1(mldb_transform);
 
 #define MODEL_REF_LEN (NAMEDATALEN + 16)
 
@@ -423,13 +424,17 @@ callsite_get(FunctionCallInfo fcinfo)
 	return cs;
 }
 
-Datum
-mldb_predict(PG_FUNCTION_ARGS)
+/*
+ * The call site with cs->x holding the encoded row, or NULL when the
+ * result is NULL (NULL model name, NULL row, a NULL feature).
+ */
+static CallSite *
+callsite_row(FunctionCallInfo fcinfo)
 {
 	CallSite   *cs;
 
 	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
+		return NULL;
 	cs = callsite_get(fcinfo);
 
 	/* the model name may vary per row: then every row looks it up */
@@ -441,8 +446,46 @@ mldb_predict(PG_FUNCTION_ARGS)
 	}
 
 	if (PG_NARGS() == 2 && PG_ARGISNULL(1))
-		PG_RETURN_NULL();
+		return NULL;
 	if (!callsite_encode(cs, fcinfo))
+		return NULL;
+	return cs;
+}
+
+Datum
+mldb_predict(PG_FUNCTION_ARGS)
+{
+	CallSite   *cs = callsite_row(fcinfo);
+
+	if (cs == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(cs->model->algo->predict(cs->model, cs->x));
+}
+
+/* mldb.transform(model, VARIADIC "any") RETURNS float8[] */
+Datum
+mldb_transform(PG_FUNCTION_ARGS)
+{
+	CallSite   *cs = callsite_row(fcinfo);
+	const MldbAlgorithm *algo;
+	int			n;
+	double	   *out;
+	Datum	   *elems;
+
+	if (cs == NULL)
+		PG_RETURN_NULL();
+	algo = cs->model->algo;
+	if (algo->transform == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("model \"%s\" (%s) has no transform", cs->ref, algo->name),
+				 errhint("transform applies to pca (components) and kmeans (distances to centroids); use mldb.predict.")));
+	n = algo->transform_dim(cs->model);
+	out = palloc(sizeof(double) * Max(n, 1));
+	elems = palloc(sizeof(Datum) * Max(n, 1));
+	algo->transform(cs->model, cs->x, out);
+	for (int i = 0; i < n; i++)
+		elems[i] = Float8GetDatum(out[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, FLOAT8OID, sizeof(float8),
+										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }

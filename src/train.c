@@ -288,21 +288,55 @@ resolve_features(TupleDesc desc, ArrayType *arr, const char *target,
 	return names;
 }
 
+/* A number from a metrics object, or NaN when absent. */
+static double
+metric_value(Jsonb *metrics, const char *key)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+
+	if (metrics == NULL)
+		return NAN;
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	v = findJsonbValueFromContainer(&metrics->root, JB_FOBJECT, &k);
+	if (v == NULL || v->type != jbvNumeric)
+		return NAN;
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+}
+
+static bool
+metrics_on_holdout(Jsonb *metrics)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+
+	if (metrics == NULL)
+		return false;
+	k.type = jbvString;
+	k.val.string.val = "split";
+	k.val.string.len = 5;
+	v = findJsonbValueFromContainer(&metrics->root, JB_FOBJECT, &k);
+	return v != NULL && v->type == jbvString &&
+		v->val.string.len == 7 && strncmp(v->val.string.val, "holdout", 7) == 0;
+}
+
 /*
  * The deploy rule.  "best": deploy when nothing is deployed, or when the
- * new hold-out score is no worse than the deployed version's; when either
- * has no hold-out score there is nothing to compare, so the newer wins
- * (with a NOTICE).  Regression compares r2 (higher is better).
+ * new hold-out score is no worse than the deployed version's (on the
+ * algorithm's score metric).  When there is nothing comparable (no
+ * hold-out on either side, a different metric, an algorithm without a
+ * score), the newer version wins, with a NOTICE saying so.
  */
 static bool
 should_deploy(const char *rule, const CatalogModel *old, bool created,
-			  const TrainOutput *out)
+			  const MldbAlgorithm *algo, const TrainOutput *out)
 {
 	Jsonb	   *old_metrics;
 	double		old_score;
 	double		new_score;
-	JsonbValue	key;
-	JsonbValue *v;
+	bool		better;
 
 	if (strcmp(rule, "always") == 0)
 		return true;
@@ -310,14 +344,12 @@ should_deploy(const char *rule, const CatalogModel *old, bool created,
 		return false;
 	if (created || old->deployed_version == 0)
 		return true;
-	old_metrics = catalog_version_jsonb(old->name, old->deployed_version, "metrics");
 
-	key.type = jbvString;
-	key.val.string.val = "split";
-	key.val.string.len = 5;
-	v = old_metrics ? findJsonbValueFromContainer(&old_metrics->root, JB_FOBJECT, &key) : NULL;
-	if (!out->scores_holdout || v == NULL || v->type != jbvString ||
-		strncmp(v->val.string.val, "holdout", v->val.string.len) != 0)
+	old_metrics = catalog_version_jsonb(old->name, old->deployed_version, "metrics");
+	old_score = algo->score_metric ? metric_value(old_metrics, algo->score_metric) : NAN;
+	new_score = algo->score_metric ? metric_value(out->metrics, algo->score_metric) : NAN;
+	if (!out->scores_holdout || !metrics_on_holdout(old_metrics) ||
+		isnan(old_score) || isnan(new_score))
 	{
 		ereport(NOTICE,
 				(errmsg("no hold-out scores to compare with version %d: deploying the new version",
@@ -325,21 +357,13 @@ should_deploy(const char *rule, const CatalogModel *old, bool created,
 				 errhint("Use the option \"deploy\": \"never\" to keep the deployed version.")));
 		return true;
 	}
-	key.val.string.val = "r2";
-	key.val.string.len = 2;
-	v = findJsonbValueFromContainer(&old_metrics->root, JB_FOBJECT, &key);
-	old_score = (v && v->type == jbvNumeric) ?
-		DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric))) : -INFINITY;
-	v = findJsonbValueFromContainer(&out->metrics->root, JB_FOBJECT, &key);
-	new_score = (v && v->type == jbvNumeric) ?
-		DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric))) : -INFINITY;
-	if (new_score >= old_score)
-		return true;
-	ereport(NOTICE,
-			(errmsg("new version scores r2 %g on the hold-out split, worse than deployed version %d (%g): not deployed",
-					new_score, old->deployed_version, old_score),
-			 errhint("Deploy it anyway with SELECT mldb.deploy(model, version).")));
-	return false;
+	better = algo->score_higher_is_better ? new_score >= old_score : new_score <= old_score;
+	if (!better)
+		ereport(NOTICE,
+				(errmsg("new version scores %s %g on the hold-out split, worse than deployed version %d (%g): not deployed",
+						algo->score_metric, new_score, old->deployed_version, old_score),
+				 errhint("Deploy it anyway with SELECT mldb.deploy(model, version).")));
+	return better;
 }
 
 static char *
@@ -452,7 +476,7 @@ mldb_train(PG_FUNCTION_ARGS)
 	catalog_insert_version(&ver);
 
 	deploy_rule = opt_string(options, "deploy", "best");
-	deployed = should_deploy(deploy_rule, &old, created, &out);
+	deployed = should_deploy(deploy_rule, &old, created, algo, &out);
 	if (deployed)
 		catalog_set_deployed(model_name, ver.version);
 

@@ -5,6 +5,11 @@ CREATE FUNCTION mldb.predict(model text, VARIADIC "any") RETURNS float8
 COMMENT ON FUNCTION mldb.predict(text, VARIADIC "any") IS
     'Predict with the deployed version (or ''model@N''): pass a whole row, a numeric array, a jsonb object, or the features in order.';
 
+CREATE FUNCTION mldb.transform(model text, VARIADIC "any") RETURNS float8[]
+    AS 'MODULE_PATHNAME', 'mldb_transform' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mldb.transform(text, VARIADIC "any") IS
+    'Transform a row with the deployed version (or ''model@N''): pca components, kmeans distances to each centroid.';
+
 CREATE FUNCTION mldb.evaluate(model text, relation text DEFAULT NULL) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'mldb_evaluate' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION mldb.evaluate(text, text) IS
@@ -28,9 +33,11 @@ DECLARE
     result jsonb;
 BEGIN
     SELECT jsonb_build_object(
-               'model', m.name, 'owner', m.owner, 'algorithm', m.algorithm,
+               'model', m.name, 'owner', m.owner,
+               'algorithm', coalesce(v.algorithm, m.algorithm),
                'task', m.task, 'relation', m.relation, 'target', m.target,
-               'features', to_jsonb(m.features), 'options', m.options,
+               'features', to_jsonb(m.features),
+               'options', coalesce(v.options, m.options),
                'deployed_version', m.deployed_version, 'created_at', m.created_at,
                'version', v.version, 'trained_at', v.trained_at,
                'rows_used', v.rows_used, 'rows_skipped', v.rows_skipped,
@@ -50,4 +57,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mldb.describe(text) IS
-    'A model''s specification and its deployed version: params (coefficients, statistics) and metrics, as jsonb.';
+    'A model and its deployed version: algorithm, options, params (coefficients, statistics) and metrics of that version, as jsonb.';
