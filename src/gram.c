@@ -122,7 +122,8 @@ gram_create(const PassCtx *ctx)
 }
 
 static void
-gram_add(void *a, const PassCtx *ctx, int slot, double y, const double *x)
+gram_add(void *a, const PassCtx *ctx, int slot, uint64 rowhash, double y,
+		 const double *x)
 {
 	GramAcc    *acc = (GramAcc *) a;
 	GramSlot   *s = &acc->slots[slot];

@@ -162,6 +162,7 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 	int			nargs = PG_NARGS() - 2;
 	int			ntarget;
 	int			slot;
+	uint64		hash;
 	double		y = 0.0;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
@@ -195,10 +196,8 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 	}
 
 	/* the split first: hold-out rows never reach a kind that skips them */
-	if (st->ctx->test_size > 0 || st->ctx->nfolds > 1)
-		slot = pass_slot_of(st->ctx, rowhash_unit(st->hasher, st->ctx->seed, st->values, st->isnull));
-	else
-		slot = 1;
+	hash = rowhash64(st->hasher, st->ctx->seed, st->values, st->isnull);
+	slot = pass_slot_of(st->ctx, rowhash_unit(hash));
 	if (slot == PASS_HOLDOUT_SLOT && st->ctx->skip_holdout)
 		PG_RETURN_POINTER(st);
 
@@ -223,7 +222,7 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(st);
 	}
 
-	st->kind->add(st->acc, st->ctx, slot, y, st->x);
+	st->kind->add(st->acc, st->ctx, slot, hash, y, st->x);
 	PG_RETURN_POINTER(st);
 }
 
@@ -427,12 +426,12 @@ mix64(uint64 k)
 }
 
 /*
- * A value in [0,1) from the seed and the row's values.  Numeric values are
+ * A 64-bit hash of the seed and the row's values.  Numeric values are
  * hashed through their float8 value, so the split does not depend on
  * whether a column is integer or numeric, or on which process scans it.
  */
-double
-rowhash_unit(const RowHasher *h, int64 seed, const Datum *values, const bool *isnull)
+uint64
+rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnull)
 {
 	uint64		acc = mix64((uint64) seed ^ UINT64CONST(0x9e3779b97f4a7c15));
 
@@ -468,7 +467,24 @@ rowhash_unit(const RowHasher *h, int64 seed, const Datum *values, const bool *is
 			k = hash_bytes_extended((unsigned char *) DatumGetPointer(values[i]), h->typlen[i], 0);
 		acc = mix64(acc ^ k) + (uint64) i;
 	}
-	return (double) (mix64(acc) >> 11) * (1.0 / 9007199254740992.0);
+	return mix64(acc);
+}
+
+/* The row's split value in [0,1): its top 53 bits. */
+double
+rowhash_unit(uint64 hash)
+{
+	return (double) (hash >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/*
+ * A second key from the same hash for sampling ("keep the rows with the
+ * smallest keys"): remixed so that the sample is not the hold-out split.
+ */
+uint64
+rowhash_sample_key(uint64 hash)
+{
+	return mix64(hash ^ UINT64CONST(0x2545f4914f6cdd1d));
 }
 
 int
@@ -514,5 +530,5 @@ mldb_split_unit(PG_FUNCTION_ARGS)
 		isnull[i] = PG_ARGISNULL(i + 1);
 		values[i] = isnull[i] ? (Datum) 0 : PG_GETARG_DATUM(i + 1);
 	}
-	PG_RETURN_FLOAT8(rowhash_unit(h, PG_GETARG_INT64(0), values, isnull));
+	PG_RETURN_FLOAT8(rowhash_unit(rowhash64(h, PG_GETARG_INT64(0), values, isnull)));
 }

@@ -45,7 +45,13 @@ typedef struct PassKind
 {
 	const char *name;
 	void	   *(*create) (const PassCtx *ctx);
-	void		(*add) (void *acc, const PassCtx *ctx, int slot, double y, const double *x);
+	/*
+	 * One row: its split slot, a 64-bit hash of its content (for
+	 * deterministic sampling; independent of the split), its target (0
+	 * when the model has none) and its encoded features.
+	 */
+	void		(*add) (void *acc, const PassCtx *ctx, int slot, uint64 rowhash,
+						double y, const double *x);
 	void		(*merge) (void *acc, void *other, const PassCtx *ctx);
 	void		(*write) (StringInfo buf, void *acc, const PassCtx *ctx);
 	void	   *(*read) (BinReader *r, const PassCtx *ctx);
@@ -70,7 +76,9 @@ typedef struct RowHasher
 } RowHasher;
 
 extern RowHasher *rowhash_bind(const Oid *types, int nargs);
-extern double rowhash_unit(const RowHasher *h, int64 seed, const Datum *values, const bool *isnull);
+extern uint64 rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnull);
+extern double rowhash_unit(uint64 hash);
+extern uint64 rowhash_sample_key(uint64 hash);
 extern int	pass_slot_of(const PassCtx *ctx, double u);
 
 #endif

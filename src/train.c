@@ -436,6 +436,11 @@ mldb_train(PG_FUNCTION_ARGS)
 					 errhint("Pass target => 'column'.")));
 		target_type = TupleDescAttr(desc, mldb_find_column(desc, target, "target", relation))->atttypid;
 	}
+	else if (target != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("algorithm %s takes no target", algo->name),
+				 errhint("Pass target => NULL; list the columns to use in features.")));
 	features = resolve_features(desc, features_arr, target, relation, &feature_types);
 	in.spec = featurespec_build(features, feature_types, target, target_type);
 
