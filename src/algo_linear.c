@@ -103,8 +103,8 @@ check_constant_columns(const FeatureSpec *spec, const Moments *mo)
 		if (var <= 1e-20 * mean * mean || var == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("feature column \"%s\" is constant in the training rows",
-							spec->cols[j].name),
+					 errmsg("feature \"%s\" is constant in the training rows",
+							featurespec_slot_name(spec, j)),
 					 errhint("Leave it out of features: a constant carries no information beyond the intercept.")));
 	}
 }
@@ -154,7 +154,7 @@ coef_object(JsonWriter *w, const char *key, const FeatureSpec *spec, double b0,
 	jw_begin_object(w, key);
 	jw_number(w, "(intercept)", b0);
 	for (int j = 0; j < spec->dim; j++)
-		jw_number(w, spec->cols[j].name, b[j]);
+		jw_number(w, featurespec_slot_name(spec, j), b[j]);
 	jw_end_object(w);
 }
 
@@ -269,12 +269,12 @@ ols_params(JsonWriter *w, const FeatureSpec *spec, const Moments *mo,
 	jw_begin_object(w, "t_stats");
 	jw_number(w, "(intercept)", b0 / var0);
 	for (int j = 0; j < p; j++)
-		jw_number(w, spec->cols[j].name, fit->b[j] / se[j]);
+		jw_number(w, featurespec_slot_name(spec, j), fit->b[j] / se[j]);
 	jw_end_object(w);
 	jw_begin_object(w, "p_values");
 	jw_number(w, "(intercept)", mldb_t_pvalue(b0 / var0, df));
 	for (int j = 0; j < p; j++)
-		jw_number(w, spec->cols[j].name, mldb_t_pvalue(fit->b[j] / se[j], df));
+		jw_number(w, featurespec_slot_name(spec, j), mldb_t_pvalue(fit->b[j] / se[j], df));
 	jw_end_object(w);
 	jw_number(w, "r2", r2);
 	jw_number(w, "adj_r2", 1.0 - (1.0 - r2) * (n - 1) / df);
@@ -294,7 +294,7 @@ static void
 linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 {
 	const FeatureSpec *spec = in->spec;
-	int			p = spec->dim;
+	int			p;
 	PassCtx		ctx = {0};
 	PassResult	res;
 	Moments    *tr;
@@ -319,6 +319,18 @@ linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 	tr = gram_moments(res.acc, 1, 1);
 	ho = gram_moments(res.acc, PASS_HOLDOUT_SLOT, PASS_HOLDOUT_SLOT);
 	out->rows_used = (int64) tr->n;
+	{
+		Moments    *both[2] = {tr, ho};
+
+		/* numeric NULLs came as indicators: impute the training means */
+		spec = out->spec = gram_resolve_indicators(spec, both, tr->n > 0 ? 2 : 0);
+		if (tr->n > 0)
+		{
+			tr = both[0];
+			ho = both[1];
+		}
+	}
+	p = spec->dim;
 	if (tr->n < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -495,28 +507,29 @@ linear_read(BinReader *r, const MldbModel *m)
 
 const MldbAlgorithm linear_regression_algorithm = {
 	.name = "linear_regression", .id = 1, .task = MLDB_TASK_REGRESSION,
-	.score_metric = "r2", .score_higher_is_better = true,
+	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
+	.onehot_drop_first = true,
 	.options = ols_options, .train = ols_train,
 	.predict = linear_predict, .write = linear_write, .read = linear_read,
 };
 
 const MldbAlgorithm ridge_algorithm = {
 	.name = "ridge", .id = 2, .task = MLDB_TASK_REGRESSION,
-	.score_metric = "r2", .score_higher_is_better = true,
+	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
 	.options = ridge_options, .train = ridge_train,
 	.predict = linear_predict, .write = linear_write, .read = linear_read,
 };
 
 const MldbAlgorithm lasso_algorithm = {
 	.name = "lasso", .id = 3, .task = MLDB_TASK_REGRESSION,
-	.score_metric = "r2", .score_higher_is_better = true,
+	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
 	.options = lasso_options, .train = lasso_train,
 	.predict = linear_predict, .write = linear_write, .read = linear_read,
 };
 
 const MldbAlgorithm elastic_net_algorithm = {
 	.name = "elastic_net", .id = 4, .task = MLDB_TASK_REGRESSION,
-	.score_metric = "r2", .score_higher_is_better = true,
+	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
 	.options = enet_options, .train = enet_train,
 	.predict = linear_predict, .write = linear_write, .read = linear_read,
 };

@@ -281,10 +281,10 @@ void
 catalog_insert_version(const CatalogVersion *v)
 {
 	CatalogScope s;
-	Oid			types[11] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, INT8OID, INT8OID, FLOAT8OID,
-	JSONBOID, JSONBOID, JSONBOID, BYTEAOID};
-	Datum		values[11];
-	char		nulls[11] = "           ";
+	Oid			types[12] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, INT8OID, INT8OID, FLOAT8OID,
+	JSONBOID, JSONBOID, JSONBOID, BYTEAOID, JSONBOID};
+	Datum		values[12];
+	char		nulls[12] = "            ";
 
 	values[0] = CStringGetTextDatum(v->model);
 	values[1] = Int32GetDatum(v->version);
@@ -299,12 +299,14 @@ catalog_insert_version(const CatalogVersion *v)
 	nulls[8] = v->params ? ' ' : 'n';
 	values[9] = JsonbPGetDatum(v->options);
 	values[10] = PointerGetDatum(v->state);
+	values[11] = v->feature_stats ? JsonbPGetDatum(v->feature_stats) : (Datum) 0;
+	nulls[11] = v->feature_stats ? ' ' : 'n';
 
 	catalog_enter(&s);
 	catalog_exec("INSERT INTO mldb.model_versions (model, version, algorithm, trained_by, rows_used, "
-				 "rows_skipped, train_ms, metrics, params, options, state) "
-				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-				 11, types, values, nulls, false);
+				 "rows_skipped, train_ms, metrics, params, options, state, feature_stats) "
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+				 12, types, values, nulls, false);
 	catalog_leave(&s);
 }
 

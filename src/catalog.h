@@ -34,6 +34,7 @@ typedef struct CatalogVersion
 	Jsonb	   *params;
 	Jsonb	   *options;
 	bytea	   *state;
+	Jsonb	   *feature_stats;
 } CatalogVersion;
 
 extern Oid	catalog_models_relid(void);

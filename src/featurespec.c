@@ -1,14 +1,17 @@
 /*-------------------------------------------------------------------------
  * featurespec.c
- *	  Feature specification: built once at training from the relation's
- *	  column types, stored inside the model state, and applied identically
- *	  by the training passes and by predict.  Each call site binds the spec
- *	  to its actual argument types once (a converter per column), so the
- *	  per-row work is one indirect call per column.
+ *	  Feature specification: built at training from the relation's column
+ *	  types and the profiling pass, stored inside the model state, and
+ *	  applied identically by the training passes and by predict.  Each call
+ *	  site binds the spec to its actual argument types once (a converter or
+ *	  a level map per column), so the per-row work is small.
  *
- *	  Version 0.1 encodes numeric columns (smallint, integer, bigint, real,
- *	  double precision, numeric, boolean as 0/1); rows with a NULL feature
- *	  are skipped at training and predict to NULL.
+ *	  Numeric columns (smallint, integer, bigint, real, double precision,
+ *	  numeric) encode to one slot; a NULL or non-finite value follows the
+ *	  column's MissingRule.  Categorical columns (text, varchar, char, bool,
+ *	  enums) encode one-hot over their training vocabulary: NULL is its own
+ *	  level when it occurred in training, values beyond max_categories share
+ *	  the __other__ level, and a value never seen encodes as all zeros.
  *-------------------------------------------------------------------------
  */
 #include "mldb.h"
@@ -16,17 +19,27 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "featurespec.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
+
+/* Open-addressing map from level text to its index. */
+struct LevelMap
+{
+	uint32		mask;
+	int32	   *slot;			/* level index + 1, 0 = empty */
+	char	  **levels;
+	int		   *lens;
+};
 
 static double conv_float8(Datum d) { return DatumGetFloat8(d); }
 static double conv_float4(Datum d) { return (double) DatumGetFloat4(d); }
 static double conv_int2(Datum d) { return (double) DatumGetInt16(d); }
 static double conv_int4(Datum d) { return (double) DatumGetInt32(d); }
 static double conv_int8(Datum d) { return (double) DatumGetInt64(d); }
-static double conv_bool(Datum d) { return DatumGetBool(d) ? 1.0 : 0.0; }
 
 static double
 conv_numeric(Datum d)
@@ -55,11 +68,18 @@ featurespec_numeric_conv(Oid typid)
 			return conv_int8;
 		case NUMERICOID:
 			return conv_numeric;
-		case BOOLOID:
-			return conv_bool;
 		default:
 			return NULL;
 	}
+}
+
+bool
+featurespec_is_categorical_type(Oid typid)
+{
+	Oid			base = getBaseType(typid);
+
+	return base == TEXTOID || base == VARCHAROID || base == BPCHAROID ||
+		base == BOOLOID || base == NAMEOID || type_is_enum(base);
 }
 
 FeatureSpec *
@@ -74,33 +94,97 @@ featurespec_build(List *feature_names, const Oid *feature_types,
 	spec->cols = palloc0(sizeof(FeatureColumn) * Max(spec->ncols, 1));
 	foreach(lc, feature_names)
 	{
+		FeatureColumn *c = &spec->cols[i];
 		const char *name = strVal(lfirst(lc));
 
-		if (featurespec_numeric_conv(feature_types[i]) == NULL)
+		c->name = pstrdup(name);
+		c->other_level = -1;
+		c->null_level = -1;
+		c->missing = MISSING_IMPUTE;
+		if (featurespec_numeric_conv(feature_types[i]) != NULL)
+			c->kind = FEATURE_NUMERIC;
+		else if (featurespec_is_categorical_type(feature_types[i]))
+			c->kind = FEATURE_CATEGORICAL;
+		else
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("feature column \"%s\" has type %s, which is not numeric",
+					 errmsg("feature column \"%s\" has type %s, which is neither numeric nor categorical",
 							name, format_type_be(feature_types[i])),
-					 errhint("Use numeric, integer, real, double precision or boolean feature columns, cast the column in a query passed as relation, or leave it out of features.")));
-		spec->cols[i].name = pstrdup(name);
-		spec->cols[i].kind = FEATURE_NUMERIC;
-		spec->cols[i].offset = spec->dim;
-		spec->cols[i].width = 1;
-		spec->dim += 1;
+					 errhint("Use numeric or text-like columns; cast or extract the column in a query passed as relation (for example extract(epoch from ts)), or leave it out of features.")));
 		i++;
 	}
-
 	if (target != NULL)
-	{
-		if (featurespec_numeric_conv(target_type) == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("target column \"%s\" has type %s, which is not numeric",
-							target, format_type_be(target_type)),
-					 errhint("Regression needs a numeric target; cast it in a query passed as relation.")));
 		spec->target = pstrdup(target);
-	}
+	featurespec_layout(spec);
 	return spec;
+}
+
+/*
+ * Assign slots: every column's main slots in column order, then the
+ * missing-value indicator slots.
+ */
+void
+featurespec_layout(FeatureSpec *spec)
+{
+	int			slot = 0;
+
+	for (int i = 0; i < spec->ncols; i++)
+	{
+		FeatureColumn *c = &spec->cols[i];
+
+		c->offset = slot;
+		c->width = c->kind == FEATURE_NUMERIC ? 1 : Max(c->nlevels - c->drop_first, 0);
+		slot += c->width;
+	}
+	for (int i = 0; i < spec->ncols; i++)
+	{
+		FeatureColumn *c = &spec->cols[i];
+
+		c->indicator = -1;
+		if (c->kind == FEATURE_NUMERIC && c->missing == MISSING_INDICATOR)
+			c->indicator = slot++;
+	}
+	spec->dim = slot;
+}
+
+FeatureSpec *
+featurespec_copy(const FeatureSpec *spec)
+{
+	FeatureSpec *s = palloc(sizeof(FeatureSpec));
+
+	*s = *spec;
+	s->cols = palloc(sizeof(FeatureColumn) * Max(spec->ncols, 1));
+	memcpy(s->cols, spec->cols, sizeof(FeatureColumn) * spec->ncols);
+	return s;
+}
+
+bool
+featurespec_has_categorical(const FeatureSpec *spec)
+{
+	for (int i = 0; i < spec->ncols; i++)
+		if (spec->cols[i].kind == FEATURE_CATEGORICAL)
+			return true;
+	return false;
+}
+
+/* The readable name of an encoded slot: col, col=level or col__missing. */
+char *
+featurespec_slot_name(const FeatureSpec *spec, int slot)
+{
+	for (int i = 0; i < spec->ncols; i++)
+	{
+		const FeatureColumn *c = &spec->cols[i];
+
+		if (slot >= c->offset && slot < c->offset + c->width)
+		{
+			if (c->kind == FEATURE_NUMERIC)
+				return c->name;
+			return psprintf("%s=%s", c->name, c->levels[slot - c->offset + c->drop_first]);
+		}
+		if (slot == c->indicator)
+			return psprintf("%s__missing", c->name);
+	}
+	return psprintf("slot%d", slot);
 }
 
 void
@@ -110,26 +194,34 @@ featurespec_write(StringInfo buf, const FeatureSpec *spec)
 	bin_write_int32(buf, spec->dim);
 	for (int i = 0; i < spec->ncols; i++)
 	{
-		bin_write_string(buf, spec->cols[i].name);
-		bin_write_int32(buf, spec->cols[i].kind);
-		bin_write_int32(buf, spec->cols[i].offset);
-		bin_write_int32(buf, spec->cols[i].width);
+		const FeatureColumn *c = &spec->cols[i];
+
+		bin_write_string(buf, c->name);
+		bin_write_int32(buf, c->kind);
+		bin_write_int32(buf, c->missing);
+		bin_write_float8(buf, c->impute);
+		bin_write_int32(buf, c->nlevels);
+		for (int l = 0; l < c->nlevels; l++)
+			bin_write_string(buf, c->levels[l]);
+		bin_write_int32(buf, c->drop_first);
+		bin_write_int32(buf, c->other_level);
+		bin_write_int32(buf, c->null_level);
 	}
 	bin_write_int32(buf, spec->target != NULL);
 	if (spec->target != NULL)
 		bin_write_string(buf, spec->target);
 }
 
-/* Reads a spec and checks that its layout is self-consistent. */
+/* Reads a spec, recomputes its layout and checks it against the stored one. */
 FeatureSpec *
 featurespec_read(BinReader *r)
 {
 	FeatureSpec *spec = palloc0(sizeof(FeatureSpec));
-	int			offset = 0;
+	int32		dim;
 
 	spec->ncols = bin_read_int32(r);
-	spec->dim = bin_read_int32(r);
-	if (spec->ncols < 0 || spec->ncols > MLDB_MAX_COLUMNS * 16 || spec->dim < 0)
+	dim = bin_read_int32(r);
+	if (spec->ncols < 0 || spec->ncols > MLDB_MAX_COLUMNS * 16)
 		bin_corrupted(r, "feature count out of range");
 	spec->cols = palloc0(sizeof(FeatureColumn) * Max(spec->ncols, 1));
 	for (int i = 0; i < spec->ncols; i++)
@@ -138,16 +230,29 @@ featurespec_read(BinReader *r)
 
 		c->name = bin_read_string(r);
 		c->kind = bin_read_int32(r);
-		c->offset = bin_read_int32(r);
-		c->width = bin_read_int32(r);
-		if (c->kind != FEATURE_NUMERIC || c->width != 1 || c->offset != offset)
-			bin_corrupted(r, "inconsistent feature layout");
-		offset += c->width;
+		c->missing = bin_read_int32(r);
+		c->impute = bin_read_float8(r);
+		c->nlevels = bin_read_int32(r);
+		if ((c->kind != FEATURE_NUMERIC && c->kind != FEATURE_CATEGORICAL) ||
+			c->missing < MISSING_IMPUTE || c->missing > MISSING_INDICATOR ||
+			c->nlevels < 0 || (Size) c->nlevels > r->len - r->pos)
+			bin_corrupted(r, "invalid feature column");
+		c->levels = palloc(sizeof(char *) * Max(c->nlevels, 1));
+		for (int l = 0; l < c->nlevels; l++)
+			c->levels[l] = bin_read_string(r);
+		c->drop_first = bin_read_int32(r);
+		c->other_level = bin_read_int32(r);
+		c->null_level = bin_read_int32(r);
+		if (c->drop_first < 0 || c->drop_first > 1 || c->drop_first > c->nlevels ||
+			c->other_level < -1 || c->other_level >= c->nlevels ||
+			c->null_level < -1 || c->null_level >= c->nlevels)
+			bin_corrupted(r, "invalid categorical levels");
 	}
-	if (offset != spec->dim)
-		bin_corrupted(r, "feature widths do not add up to the dimension");
 	if (bin_read_int32(r))
 		spec->target = bin_read_string(r);
+	featurespec_layout(spec);
+	if (spec->dim != dim)
+		bin_corrupted(r, "feature widths do not add up to the dimension");
 	return spec;
 }
 
@@ -160,6 +265,52 @@ featurespec_find(const FeatureSpec *spec, const char *name)
 	return -1;
 }
 
+/* ---------------------------------------------------------------------
+ * Binding and encoding
+ * ---------------------------------------------------------------------
+ */
+
+static LevelMap *
+levelmap_build(char **levels, int n)
+{
+	LevelMap   *m = palloc(sizeof(LevelMap));
+	uint32		size = 8;
+
+	while (size < (uint32) n * 2)
+		size <<= 1;
+	m->mask = size - 1;
+	m->slot = palloc0(sizeof(int32) * size);
+	m->levels = levels;
+	m->lens = palloc(sizeof(int) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		uint32		h;
+
+		m->lens[i] = strlen(levels[i]);
+		h = hash_bytes((const unsigned char *) levels[i], m->lens[i]) & m->mask;
+		while (m->slot[h] != 0)
+			h = (h + 1) & m->mask;
+		m->slot[h] = i + 1;
+	}
+	return m;
+}
+
+static int
+levelmap_find(const LevelMap *m, const char *s, int len)
+{
+	uint32		h = hash_bytes((const unsigned char *) s, len) & m->mask;
+
+	while (m->slot[h] != 0)
+	{
+		int			i = m->slot[h] - 1;
+
+		if (m->lens[i] == len && memcmp(m->levels[i], s, len) == 0)
+			return i;
+		h = (h + 1) & m->mask;
+	}
+	return -1;
+}
+
 /*
  * Bind the spec to the types of the values a call site will pass, one per
  * spec column in spec order.  context names the caller in error messages.
@@ -167,26 +318,73 @@ featurespec_find(const FeatureSpec *spec, const char *name)
 FeatureBinding *
 featurespec_bind(const FeatureSpec *spec, const Oid *types, const char *context)
 {
-	FeatureBinding *b = palloc(sizeof(FeatureBinding));
+	FeatureBinding *b = palloc0(sizeof(FeatureBinding));
 
 	b->spec = spec;
-	b->conv = palloc(sizeof(NumericConv) * Max(spec->ncols, 1));
+	b->cols = palloc0(sizeof(ColumnBinding) * Max(spec->ncols, 1));
 	for (int i = 0; i < spec->ncols; i++)
 	{
-		b->conv[i] = featurespec_numeric_conv(types[i]);
-		if (b->conv[i] == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("%s: feature \"%s\" must be numeric, not %s",
-							context, spec->cols[i].name, format_type_be(types[i])),
-					 errhint("Pass the features in the model's order: SELECT mldb.describe(model)->'features'.")));
+		const FeatureColumn *c = &spec->cols[i];
+		ColumnBinding *cb = &b->cols[i];
+
+		if (c->kind == FEATURE_NUMERIC)
+		{
+			cb->conv = featurespec_numeric_conv(types[i]);
+			if (cb->conv == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("%s: feature \"%s\" must be numeric, not %s",
+								context, c->name, format_type_be(types[i])),
+						 errhint("Pass the features in the model's order: SELECT mldb.describe(model)->'features'.")));
+		}
+		else
+		{
+			Oid			base = getBaseType(types[i]);
+			Oid			outfn;
+			bool		varlena;
+
+			if (!featurespec_is_categorical_type(types[i]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("%s: feature \"%s\" is categorical and needs a text-like value, not %s",
+								context, c->name, format_type_be(types[i])),
+						 errhint("Pass text (or the column itself) for categorical features; a numeric array cannot carry them.")));
+			cb->text_like = base == TEXTOID || base == VARCHAROID;
+			getTypeOutputInfo(types[i], &outfn, &varlena);
+			fmgr_info(outfn, &cb->outfn);
+			cb->map = levelmap_build(c->levels, c->nlevels);
+		}
 	}
 	return b;
 }
 
 /*
- * Encode one row into x[spec->dim].  Returns false when the row cannot be
- * encoded (a NULL or a non-finite value): the caller skips it.
+ * The text of a categorical value: the bytes of text/varchar values as
+ * they are, else the type's output (bool as true/false, enums as labels).
+ */
+const char *
+featurespec_datum_text(const ColumnBinding *cb, Datum d, int *len)
+{
+	char	   *s;
+
+	if (cb->text_like)
+	{
+		struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+
+		*len = VARSIZE_ANY_EXHDR(v);
+		return VARDATA_ANY(v);
+	}
+	if (cb->outfn.fn_oid == F_BOOLOUT)
+		s = DatumGetBool(d) ? "true" : "false";
+	else
+		s = OutputFunctionCall((FmgrInfo *) &cb->outfn, d);
+	*len = strlen(s);
+	return s;
+}
+
+/*
+ * Encode one row into x[spec->dim].  Returns false when the row must be
+ * skipped (a missing value under MISSING_DROP).
  */
 bool
 featurespec_encode(const FeatureBinding *b, const Datum *values,
@@ -196,14 +394,54 @@ featurespec_encode(const FeatureBinding *b, const Datum *values,
 
 	for (int i = 0; i < spec->ncols; i++)
 	{
-		double		v;
+		const FeatureColumn *c = &spec->cols[i];
+		const ColumnBinding *cb = &b->cols[i];
 
-		if (isnull[i])
-			return false;
-		v = b->conv[i] (values[i]);
-		if (!isfinite(v))
-			return false;
-		x[spec->cols[i].offset] = v;
+		if (c->kind == FEATURE_NUMERIC)
+		{
+			double		v = isnull[i] ? NAN : cb->conv(values[i]);
+
+			if (isfinite(v))
+			{
+				x[c->offset] = v;
+				if (c->indicator >= 0)
+					x[c->indicator] = 0.0;
+				continue;
+			}
+			switch (c->missing)
+			{
+				case MISSING_DROP:
+					return false;
+				case MISSING_INDICATOR:
+					x[c->offset] = 0.0;
+					x[c->indicator] = 1.0;
+					break;
+				default:
+					x[c->offset] = c->impute;
+					break;
+			}
+		}
+		else
+		{
+			int			level;
+
+			for (int k = 0; k < c->width; k++)
+				x[c->offset + k] = 0.0;
+			if (isnull[i])
+				level = c->null_level;
+			else
+			{
+				int			len;
+				const char *s = featurespec_datum_text(cb, values[i], &len);
+
+				level = levelmap_find(cb->map, s, len);
+				if (level < 0)
+					level = c->other_level;
+			}
+			/* unseen values (and the reference level) encode as zeros */
+			if (level >= c->drop_first)
+				x[c->offset + level - c->drop_first] = 1.0;
+		}
 	}
 	return true;
 }

@@ -1,20 +1,33 @@
 /*-------------------------------------------------------------------------
  * featurespec.h
  *	  The feature specification: which columns a model reads, how each is
- *	  encoded into the dense vector the algorithms see, and the binding of
- *	  a call site's actual argument types to that encoding.
+ *	  encoded into the dense vector the algorithms see (numeric value with
+ *	  its missing-value rule, or one-hot over a vocabulary), and the binding
+ *	  of a call site's actual argument types to that encoding.
  *-------------------------------------------------------------------------
  */
 #ifndef MLDB_FEATURESPEC_H
 #define MLDB_FEATURESPEC_H
 
 #include "mldb.h"
+#include "fmgr.h"
 #include "nodes/pg_list.h"
 
 typedef enum FeatureKind
 {
-	FEATURE_NUMERIC = 1
+	FEATURE_NUMERIC = 1,
+	FEATURE_CATEGORICAL = 2
 } FeatureKind;
+
+/* What a NULL (or non-finite) numeric value becomes. */
+typedef enum MissingRule
+{
+	MISSING_IMPUTE = 1,			/* the constant impute */
+	MISSING_DROP = 2,			/* the row is skipped (counted) */
+	MISSING_INDICATOR = 3		/* 0, and a 1 in slot indicator: lets an
+								 * algorithm derive the impute value from
+								 * the same pass (algo_linear.c) */
+} MissingRule;
 
 typedef struct FeatureColumn
 {
@@ -22,6 +35,16 @@ typedef struct FeatureColumn
 	int32		kind;			/* FeatureKind */
 	int32		offset;			/* first slot in the encoded vector */
 	int32		width;			/* number of slots it encodes to */
+	/* numeric */
+	int32		missing;		/* MissingRule */
+	double		impute;
+	int32		indicator;		/* slot of the missing flag (MISSING_INDICATOR) */
+	/* categorical: one slot per level, but the first when drop_first */
+	int32		nlevels;
+	char	  **levels;
+	int32		drop_first;		/* levels[0] is the reference, all zeros */
+	int32		other_level;	/* level for values outside the vocabulary, or -1 */
+	int32		null_level;		/* level for NULL, or -1 */
 } FeatureColumn;
 
 typedef struct FeatureSpec
@@ -34,22 +57,41 @@ typedef struct FeatureSpec
 
 typedef double (*NumericConv) (Datum d);
 
+#define MLDB_OTHER_LEVEL "__other__"
+#define MLDB_NULL_LEVEL "__null__"
+
 extern NumericConv featurespec_numeric_conv(Oid typid);
+extern bool featurespec_is_categorical_type(Oid typid);
 extern FeatureSpec *featurespec_build(List *feature_names, const Oid *feature_types,
 									  const char *target, Oid target_type);
+extern void featurespec_layout(FeatureSpec *spec);
+extern FeatureSpec *featurespec_copy(const FeatureSpec *spec);
 extern void featurespec_write(StringInfo buf, const FeatureSpec *spec);
 extern FeatureSpec *featurespec_read(BinReader *r);
 extern int	featurespec_find(const FeatureSpec *spec, const char *name);
+extern char *featurespec_slot_name(const FeatureSpec *spec, int slot);
+extern bool featurespec_has_categorical(const FeatureSpec *spec);
 
-/* A spec bound to the argument types of one call site. */
+/* A column bound to a call site's argument type. */
+typedef struct LevelMap LevelMap;
+
+typedef struct ColumnBinding
+{
+	NumericConv conv;			/* numeric columns */
+	bool		text_like;		/* categorical: varlena text bytes as is */
+	FmgrInfo	outfn;			/* categorical, other types: output function */
+	LevelMap   *map;			/* categorical: level -> index */
+} ColumnBinding;
+
 typedef struct FeatureBinding
 {
 	const FeatureSpec *spec;
-	NumericConv *conv;			/* one per spec column */
+	ColumnBinding *cols;		/* one per spec column */
 } FeatureBinding;
 
 extern FeatureBinding *featurespec_bind(const FeatureSpec *spec, const Oid *types,
 										const char *context);
+extern const char *featurespec_datum_text(const ColumnBinding *cb, Datum d, int *len);
 extern bool featurespec_encode(const FeatureBinding *b, const Datum *values,
 							   const bool *isnull, double *x);
 

@@ -233,3 +233,92 @@ gram_moments(void *a, int first_slot, int last_slot)
 			mo->M[i * m + j] = mo->M[j * m + i];
 	return mo;
 }
+
+/*
+ * Mean imputation without a profiling pass.  Numeric columns with
+ * MISSING_INDICATOR arrive as x0 (0 where missing) plus a missing flag m;
+ * with mu the mean of the present values (from the training moments,
+ * mo[0]), the imputed column z = x0 + mu m is linear in the accumulated
+ * vector, so the centered moments of the imputed data are exactly
+ * T M T' for the matrix T that adds mu times the flag.  Each of mo[] is
+ * rewritten in place; returns the spec with the flags gone and the means
+ * as impute values.
+ */
+FeatureSpec *
+gram_resolve_indicators(const FeatureSpec *spec, Moments **mo, int nmo)
+{
+	FeatureSpec *out = featurespec_copy(spec);
+	int			m = mo[0]->m;
+	int			has_y = m > spec->dim ? 1 : 0;
+	int			dim;
+	int		   *src;
+	int		   *ind;
+	double	   *mu;
+
+	for (int i = 0; i < out->ncols; i++)
+	{
+		FeatureColumn *c = &out->cols[i];
+		double		frac;
+
+		if (c->kind != FEATURE_NUMERIC || c->missing != MISSING_INDICATOR)
+			continue;
+		frac = mo[0]->mean[c->indicator];
+		if (frac >= 1.0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("feature column \"%s\" has no non-NULL value in the training rows", c->name),
+					 errhint("Leave it out of features.")));
+		c->missing = MISSING_IMPUTE;
+		c->impute = mo[0]->mean[c->offset] / (1.0 - frac);
+	}
+	featurespec_layout(out);
+	dim = out->dim;
+
+	/* output slot p reads input slot src[p] plus mu[p] times slot ind[p] */
+	src = palloc(sizeof(int) * (dim + has_y));
+	ind = palloc(sizeof(int) * (dim + has_y));
+	mu = palloc0(sizeof(double) * (dim + has_y));
+	for (int p = 0; p < dim + has_y; p++)
+	{
+		src[p] = p < dim ? p : m - 1;
+		ind[p] = -1;
+	}
+	for (int i = 0; i < spec->ncols; i++)
+	{
+		const FeatureColumn *c = &spec->cols[i];
+
+		if (c->kind == FEATURE_NUMERIC && c->missing == MISSING_INDICATOR)
+		{
+			ind[c->offset] = c->indicator;
+			mu[c->offset] = out->cols[i].impute;
+		}
+	}
+
+	for (int k = 0; k < nmo; k++)
+	{
+		Moments    *a = mo[k];
+		Moments    *z = palloc(sizeof(Moments));
+		int			mz = dim + has_y;
+
+		moments_init(z, mz);
+		z->n = a->n;
+		for (int p = 0; p < mz; p++)
+		{
+			z->mean[p] = a->mean[src[p]] + (ind[p] >= 0 ? mu[p] * a->mean[ind[p]] : 0);
+			for (int q = 0; q < mz; q++)
+			{
+				double		v = a->M[src[p] * m + src[q]];
+
+				if (ind[p] >= 0)
+					v += mu[p] * a->M[ind[p] * m + src[q]];
+				if (ind[q] >= 0)
+					v += mu[q] * a->M[src[p] * m + ind[q]];
+				if (ind[p] >= 0 && ind[q] >= 0)
+					v += mu[p] * mu[q] * a->M[ind[p] * m + ind[q]];
+				z->M[p * mz + q] = v;
+			}
+		}
+		mo[k] = z;
+	}
+	return out;
+}

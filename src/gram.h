@@ -22,5 +22,6 @@ extern Moments *gram_moments(void *acc, int first_slot, int last_slot);
 extern void moments_merge(Moments *a, const Moments *b);
 extern void moments_write(StringInfo buf, const Moments *mo);
 extern Moments *moments_read(BinReader *r, int m);
+extern FeatureSpec *gram_resolve_indicators(const FeatureSpec *spec, Moments **mo, int nmo);
 
 #endif

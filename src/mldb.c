@@ -16,6 +16,7 @@ PG_MODULE_MAGIC;
 void		_PG_init(void);
 
 bool		mldb_explain_passes = false;
+int			mldb_max_distinct = 10000;
 
 void
 _PG_init(void)
@@ -31,6 +32,11 @@ _PG_init(void)
 							 "Tells whether a pass runs as a parallel Partial/Finalize Aggregate.",
 							 &mldb_explain_passes, false, PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("mldb.max_distinct",
+							"Most distinct values a categorical feature may have.",
+							"A column with more is rejected at training: it is an identifier, not a category.",
+							&mldb_max_distinct, 10000, 2, 1000000, PGC_USERSET, 0,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("mldb");
 	mldb_predict_init();
 }

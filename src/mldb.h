@@ -30,6 +30,7 @@ extern const char *mldb_task_name(MldbTask task);
 
 /* GUCs (mldb.c) */
 extern bool mldb_explain_passes;
+extern int	mldb_max_distinct;
 
 /*
  * Bounds-checked reader over a byte buffer.  Every read of a stored model or

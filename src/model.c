@@ -34,6 +34,7 @@ static const MldbAlgorithm *const algorithms[] = {
 };
 
 static const char *const deploy_choices[] = {"best", "always", "never", NULL};
+static const char *const impute_choices[] = {"mean", "median", "zero", "drop", NULL};
 
 /* Options every algorithm accepts (API.md, "Common options"). */
 const OptionDef common_options[] = {
@@ -41,6 +42,8 @@ const OptionDef common_options[] = {
 	{"seed", OPT_INTEGER, -9.2e18, 9.2e18},
 	{"deploy", OPT_STRING, .choices = deploy_choices},
 	{"standardize", OPT_BOOL},
+	{"impute", OPT_STRING, .choices = impute_choices},
+	{"max_categories", OPT_INTEGER, 1, 1e9},
 	{NULL}
 };
 
@@ -153,6 +156,8 @@ option_type_name(OptionType t)
 			return "a boolean";
 		case OPT_STRING:
 			return "a string";
+		case OPT_OBJECT:
+			return "a JSON object";
 	}
 	return "?";
 }
@@ -171,6 +176,9 @@ option_check(const OptionDef *d, JsonbValue *v)
 		case OPT_BOOL:
 			ok = v->type == jbvBool;
 			break;
+		case OPT_OBJECT:
+			ok = v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data);
+			break;
 		default:
 			ok = v->type == jbvString;
 			break;
@@ -180,7 +188,8 @@ option_check(const OptionDef *d, JsonbValue *v)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"%s\" must be %s", d->name, option_type_name(d->type)),
 				 errhint("Write it as in '{\"%s\": %s}'.", d->name,
-						 d->type == OPT_BOOL ? "true" : d->type == OPT_STRING ? "\"...\"" : "1")));
+						 d->type == OPT_BOOL ? "true" : d->type == OPT_STRING ? "\"...\"" :
+						 d->type == OPT_OBJECT ? "{...}" : "1")));
 
 	if (d->type == OPT_NUMBER || d->type == OPT_INTEGER)
 	{

@@ -26,7 +26,8 @@ typedef enum OptionType
 	OPT_NUMBER,
 	OPT_INTEGER,
 	OPT_BOOL,
-	OPT_STRING
+	OPT_STRING,
+	OPT_OBJECT
 } OptionType;
 
 typedef struct OptionDef
@@ -63,6 +64,7 @@ typedef struct TrainInput
 
 typedef struct TrainOutput
 {
+	FeatureSpec *spec;			/* the final spec, when the algorithm changed it */
 	MldbModel  *model;
 	int64		rows_used;
 	int64		rows_skipped;
@@ -84,6 +86,15 @@ typedef struct MldbAlgorithm
 	 */
 	const char *score_metric;
 	bool		score_higher_is_better;
+
+	/*
+	 * Encoding choices: drop the first level of categoricals (unpenalised
+	 * linear models stay identified); numeric NULLs may reach the pass as
+	 * MISSING_INDICATOR when the algorithm derives the impute value from
+	 * its own moments, saving the profiling pass on numeric-only data.
+	 */
+	bool		onehot_drop_first;
+	bool		deferred_impute;
 
 	void		(*train) (const TrainInput *in, TrainOutput *out);
 	double		(*predict) (const MldbModel *m, const double *x);

@@ -25,11 +25,13 @@
 #include "utils/memutils.h"
 
 extern const PassKind gram_pass_kind;
+extern const PassKind profile_pass_kind;
 
 /* Registry of accumulators, indexed by PassKindId. */
 static const PassKind *const pass_kinds[] = {
 	NULL,
 	&gram_pass_kind,
+	&profile_pass_kind,
 };
 
 typedef struct PassState
@@ -200,6 +202,12 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 	slot = pass_slot_of(st->ctx, rowhash_unit(hash));
 	if (slot == PASS_HOLDOUT_SLOT && st->ctx->skip_holdout)
 		PG_RETURN_POINTER(st);
+
+	if (st->kind->add_raw != NULL)
+	{
+		st->kind->add_raw(st->acc, st->ctx, st->binding, slot, hash, st->values, st->isnull);
+		PG_RETURN_POINTER(st);
+	}
 
 	ntarget = st->ctx->spec->target != NULL ? 1 : 0;
 	if (ntarget)

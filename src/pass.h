@@ -17,7 +17,8 @@
 /* Kinds of accumulator; the number is stored in the context bytes. */
 typedef enum PassKindId
 {
-	PASS_GRAM = 1				/* centered moments of [x, y] per slot (gram.c) */
+	PASS_GRAM = 1,				/* centered moments of [x, y] per slot (gram.c) */
+	PASS_PROFILE = 2			/* per-column statistics, vocabularies (profile.c) */
 } PassKindId;
 
 /*
@@ -52,6 +53,14 @@ typedef struct PassKind
 	 */
 	void		(*add) (void *acc, const PassCtx *ctx, int slot, uint64 rowhash,
 						double y, const double *x);
+	/*
+	 * Optional: kinds that need the raw column values instead of the
+	 * encoded vector (profiling) set this instead of add.  values/isnull
+	 * hold one entry per spec column; b converts them.
+	 */
+	void		(*add_raw) (void *acc, const PassCtx *ctx, const FeatureBinding *b,
+							int slot, uint64 rowhash, const Datum *values,
+							const bool *isnull);
 	void		(*merge) (void *acc, void *other, const PassCtx *ctx);
 	void		(*write) (StringInfo buf, void *acc, const PassCtx *ctx);
 	void	   *(*read) (BinReader *r, const PassCtx *ctx);

@@ -203,6 +203,9 @@ callsite_bind(CallSite *cs, FunctionCallInfo fcinfo)
 	if (nargs == 1 && getBaseType(t0) == JSONBOID)
 	{
 		cs->mode = ARGS_JSONB;
+		for (int i = 0; i < spec->ncols; i++)
+			types[i] = spec->cols[i].kind == FEATURE_NUMERIC ? FLOAT8OID : TEXTOID;
+		cs->binding = featurespec_bind(spec, types, "predict");
 		return;
 	}
 	if (nargs == 1 && OidIsValid(get_element_type(t0)))
@@ -270,39 +273,56 @@ callsite_bind_row(CallSite *cs, HeapTupleHeader hdr)
 	cs->rowtypmod = typmod;
 }
 
-static double
-jsonb_feature(Jsonb *jb, const char *name, bool *missing, const char *ref)
+/*
+ * A jsonb object's value for a feature, as the Datum its binding expects
+ * (float8 for numeric features, text for categorical ones).  A missing key
+ * is an error (a typo would otherwise be silently imputed); null is a
+ * missing value and follows the model's impute rule.
+ */
+static Datum
+jsonb_feature(Jsonb *jb, const FeatureColumn *c, bool *isnull, const char *ref)
 {
 	JsonbValue	key;
 	JsonbValue *v;
 
 	key.type = jbvString;
-	key.val.string.val = (char *) name;
-	key.val.string.len = strlen(name);
+	key.val.string.val = c->name;
+	key.val.string.len = strlen(c->name);
 	v = findJsonbValueFromContainer(&jb->root, JB_FOBJECT, &key);
 	if (v == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("jsonb input has no key \"%s\", a feature of model \"%s\"", name, ref),
-				 errhint("Give every feature as a key; use null for a missing value.")));
-	if (v->type == jbvNull)
+				 errmsg("jsonb input has no key \"%s\", a feature of model \"%s\"", c->name, ref),
+				 errhint("Give every feature as a key; use null for a missing value (it is imputed).")));
+	*isnull = v->type == jbvNull;
+	if (*isnull)
+		return (Datum) 0;
+	if (c->kind == FEATURE_NUMERIC)
 	{
-		*missing = true;
-		return 0;
+		if (v->type != jbvNumeric)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("jsonb key \"%s\" must be a number", c->name),
+					 errhint("Write numbers unquoted: {\"%s\": 1.5}.", c->name)));
+		return DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric));
 	}
+	if (v->type == jbvString)
+		return PointerGetDatum(cstring_to_text_with_len(v->val.string.val, v->val.string.len));
 	if (v->type == jbvBool)
-		return v->val.boolean ? 1.0 : 0.0;
-	if (v->type != jbvNumeric)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("jsonb key \"%s\" must be a number", name),
-				 errhint("Write numbers unquoted: {\"%s\": 1.5}.", name)));
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+		return CStringGetTextDatum(v->val.boolean ? "true" : "false");
+	if (v->type == jbvNumeric)
+		return CStringGetTextDatum(DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   NumericGetDatum(v->val.numeric))));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("jsonb key \"%s\" must be a string, number or boolean", c->name),
+			 errhint("Categorical features take their value as text, e.g. {\"%s\": \"red\"}.", c->name)));
+	return (Datum) 0;
 }
 
 /*
- * Fill cs->x from the call's arguments; false when a feature is NULL
- * (the prediction is then NULL, as for any function of a NULL input).
+ * Fill cs->x from the call's arguments; false when the row cannot be
+ * encoded (a missing value under impute "drop": the prediction is NULL).
  */
 static bool
 callsite_encode(CallSite *cs, FunctionCallInfo fcinfo)
@@ -371,7 +391,6 @@ callsite_encode(CallSite *cs, FunctionCallInfo fcinfo)
 		case ARGS_JSONB:
 			{
 				Jsonb	   *jb = PG_GETARG_JSONB_P(1);
-				bool		missing = false;
 
 				if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
 					ereport(ERROR,
@@ -379,14 +398,8 @@ callsite_encode(CallSite *cs, FunctionCallInfo fcinfo)
 							 errmsg("jsonb features must be an object"),
 							 errhint("Pass {\"feature\": value, ...}.")));
 				for (int i = 0; i < spec->ncols; i++)
-				{
-					double		v = jsonb_feature(jb, spec->cols[i].name, &missing, cs->ref);
-
-					if (!isfinite(v))
-						missing = true;
-					cs->x[spec->cols[i].offset] = v;
-				}
-				return !missing;
+					cs->fvalues[i] = jsonb_feature(jb, &spec->cols[i], &cs->fnull[i], cs->ref);
+				return featurespec_encode(cs->binding, cs->fvalues, cs->fnull, cs->x);
 			}
 	}
 	return false;
@@ -445,7 +458,8 @@ callsite_row(FunctionCallInfo fcinfo)
 		cs = callsite_get(fcinfo);
 	}
 
-	if (PG_NARGS() == 2 && PG_ARGISNULL(1))
+	/* a NULL row, array or object: nothing to encode */
+	if (cs->mode != ARGS_POSITIONAL && PG_ARGISNULL(1))
 		return NULL;
 	if (!callsite_encode(cs, fcinfo))
 		return NULL;

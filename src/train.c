@@ -25,6 +25,7 @@
 #include "miscadmin.h"
 #include "model.h"
 #include "parser/parser.h"
+#include "profile.h"
 #include "train.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -36,6 +37,7 @@ PG_FUNCTION_INFO_V1(mldb_train);
 
 #define DEFAULT_TEST_SIZE 0.25
 #define DEFAULT_SEED 0
+#define DEFAULT_MAX_CATEGORIES 100
 
 static bool
 starts_with_keyword(const char *s, const char *kw)
@@ -265,7 +267,8 @@ resolve_features(TupleDesc desc, ArrayType *arr, const char *target,
 
 			if (a->attisdropped || (target != NULL && strcmp(NameStr(a->attname), target) == 0))
 				continue;
-			if (featurespec_numeric_conv(a->atttypid) != NULL)
+			if (featurespec_numeric_conv(a->atttypid) != NULL ||
+				featurespec_is_categorical_type(a->atttypid))
 				names = lappend(names, makeString(pstrdup(NameStr(a->attname))));
 		}
 	}
@@ -274,7 +277,7 @@ resolve_features(TupleDesc desc, ArrayType *arr, const char *target,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no feature columns"),
-				 errhint("Pass features => ARRAY['col', ...] naming numeric columns of the relation.")));
+				 errhint("Pass features => ARRAY['col', ...] naming numeric or text-like columns of the relation.")));
 	if (list_length(names) > MLDB_MAX_COLUMNS - 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -366,6 +369,140 @@ should_deploy(const char *rule, const CatalogModel *old, bool created,
 	return better;
 }
 
+/*
+ * Exact medians of the numeric features over the training rows, for
+ * impute "median": one sort-based query (percentile_cont), run only when
+ * that rule is asked for.
+ */
+static double *
+training_medians(const TrainInput *in)
+{
+	const FeatureSpec *spec = in->spec;
+	StringInfoData sql;
+	double	   *med = palloc0(sizeof(double) * Max(spec->ncols, 1));
+	int			k = 0;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < spec->ncols; i++)
+		if (spec->cols[i].kind == FEATURE_NUMERIC)
+			appendStringInfo(&sql, "%spercentile_cont(0.5) WITHIN GROUP (ORDER BY %s::pg_catalog.float8)",
+							 k++ ? ", " : "", quote_identifier(spec->cols[i].name));
+	appendStringInfo(&sql, " FROM %s", in->from_sql);
+	if (in->test_size > 0)
+		appendStringInfo(&sql, " WHERE mldb._split_unit(" INT64_FORMAT ", %s) >= %.17g",
+						 in->seed, in->args_sql, in->test_size);
+	SPI_connect();
+	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "median query failed");
+	k = 0;
+	for (int i = 0; i < spec->ncols; i++)
+		if (spec->cols[i].kind == FEATURE_NUMERIC)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, ++k, &isnull);
+
+			med[i] = isnull ? NAN : DatumGetFloat8(d);
+		}
+	SPI_finish();
+	return med;
+}
+
+static void
+all_null_column(const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("feature column \"%s\" has no non-NULL value in the training rows", name),
+			 errhint("Leave it out of features.")));
+}
+
+/*
+ * Fix the encoding of every feature (API.md "Common options"): the
+ * profiling pass gives vocabularies and means; it is skipped when every
+ * feature is numeric and the algorithm can take missing values as
+ * indicators and derive the means from its own pass (the linear family).
+ * Returns feature_stats, or NULL when no profile was made.
+ */
+static Jsonb *
+prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
+{
+	FeatureSpec *spec = in->spec;
+	const char *impute = opt_string(in->options, "impute", "mean");
+	int			max_categories = (int) opt_int(in->options, "max_categories", DEFAULT_MAX_CATEGORIES);
+	bool		mean = strcmp(impute, "mean") == 0;
+	bool		has_numeric = false;
+	Profile    *p = NULL;
+	double	   *medians = NULL;
+	int			off = spec->target != NULL ? 1 : 0;
+
+	for (int i = 0; i < spec->ncols; i++)
+		has_numeric |= spec->cols[i].kind == FEATURE_NUMERIC;
+
+	if (featurespec_has_categorical(spec) || (mean && has_numeric && !algo->deferred_impute))
+	{
+		/* profile the target (as a plain column) and the features */
+		FeatureSpec *ps = palloc0(sizeof(FeatureSpec));
+
+		ps->ncols = spec->ncols + off;
+		ps->cols = palloc0(sizeof(FeatureColumn) * ps->ncols);
+		if (off)
+		{
+			ps->cols[0].name = spec->target;
+			ps->cols[0].kind = featurespec_numeric_conv(target_type) ? FEATURE_NUMERIC : FEATURE_CATEGORICAL;
+			ps->cols[0].missing = MISSING_IMPUTE;
+			ps->cols[0].other_level = -1;
+			ps->cols[0].null_level = -1;
+		}
+		memcpy(ps->cols + off, spec->cols, sizeof(FeatureColumn) * spec->ncols);
+		featurespec_layout(ps);
+		p = profile_run(ps, in->from_sql, in->args_sql, in->seed, in->test_size);
+	}
+	if (strcmp(impute, "median") == 0 && has_numeric)
+		medians = training_medians(in);
+
+	for (int i = 0; i < spec->ncols; i++)
+	{
+		FeatureColumn *c = &spec->cols[i];
+
+		if (c->kind == FEATURE_CATEGORICAL)
+		{
+			profile_encode_column(c, &p->cols[i + off], max_categories, algo->onehot_drop_first);
+			continue;
+		}
+		c->missing = MISSING_IMPUTE;
+		if (strcmp(impute, "drop") == 0)
+			c->missing = MISSING_DROP;
+		else if (strcmp(impute, "zero") == 0)
+			c->impute = 0.0;
+		else if (medians != NULL)
+		{
+			if (isnan(medians[i]))
+				all_null_column(c->name);
+			c->impute = medians[i];
+		}
+		else if (p != NULL)
+		{
+			if (p->cols[i + off].n == 0)
+				all_null_column(c->name);
+			c->impute = p->cols[i + off].mean;
+		}
+		else
+			c->missing = MISSING_INDICATOR;
+	}
+	featurespec_layout(spec);
+
+	if (p != NULL)
+	{
+		JsonWriter	w;
+
+		jw_init(&w);
+		profile_write_json(&w, p);
+		return jw_finish(&w);
+	}
+	return NULL;
+}
+
 static char *
 required_text(FunctionCallInfo fcinfo, int argno, const char *what)
 {
@@ -406,6 +543,7 @@ mldb_train(PG_FUNCTION_ARGS)
 	instr_time	start;
 	bool		created;
 	bool		deployed;
+	Jsonb	   *feature_stats;
 	const char *deploy_rule;
 	Datum		values[8];
 	bool		nulls[8] = {0};
@@ -435,6 +573,12 @@ mldb_train(PG_FUNCTION_ARGS)
 					 errmsg("algorithm %s needs a target column", algo->name),
 					 errhint("Pass target => 'column'.")));
 		target_type = TupleDescAttr(desc, mldb_find_column(desc, target, "target", relation))->atttypid;
+		if (algo->task == MLDB_TASK_REGRESSION && featurespec_numeric_conv(target_type) == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("target column \"%s\" has type %s, which is not numeric",
+							target, format_type_be(target_type)),
+					 errhint("Regression needs a numeric target; cast it in a query passed as relation.")));
 	}
 	else if (target != NULL)
 		ereport(ERROR,
@@ -454,11 +598,14 @@ mldb_train(PG_FUNCTION_ARGS)
 	in.options = options;
 	in.seed = opt_int(options, "seed", DEFAULT_SEED);
 	in.test_size = opt_number(options, "test_size", DEFAULT_TEST_SIZE);
+	feature_stats = prepare_features(&in, algo, target_type);
 
 	out.model = palloc0(sizeof(MldbModel));
 	out.model->algo = algo;
 	out.model->spec = in.spec;
 	algo->train(&in, &out);
+	if (out.spec != NULL)
+		out.model->spec = out.spec;
 
 	/* store the version; everything below is in the caller's transaction */
 	spec.name = model_name;
@@ -477,6 +624,7 @@ mldb_train(PG_FUNCTION_ARGS)
 	ver.params = out.params;
 	ver.options = options;
 	ver.state = model_serialize(out.model);
+	ver.feature_stats = feature_stats;
 	ver.train_ms = mldb_elapsed_ms(start);
 	catalog_insert_version(&ver);
 

@@ -17,8 +17,8 @@ END
 $f$;
 
 SET client_min_messages = notice;
-CREATE TABLE err_t (y float8, a float8, b int, c text, k float8);
-INSERT INTO err_t SELECT i * 2 + 1, i, i % 7, 'v' || i, 5 FROM generate_series(1, 40) i;
+CREATE TABLE err_t (y float8, a float8, b int, c text, k float8, d date);
+INSERT INTO err_t SELECT i * 2 + 1, i, i % 7, 'v' || i, 5, date '2026-01-01' + i FROM generate_series(1, 40) i;
 CREATE TABLE err_empty (y float8, a float8);
 CREATE TABLE err_nully (y float8, a float8);
 INSERT INTO err_nully SELECT NULL, i FROM generate_series(1, 10) i;
@@ -44,7 +44,12 @@ SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'no
 SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'My Table', 'Y')$$);
 SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t', 'nope')$$);
 SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t', 'y', ARRAY['a', 'nope'])$$);
-SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t', 'y', ARRAY['a', 'c'])$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t', 'y', ARRAY['a', 'd'])$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'ridge', 'err_t', 'y', ARRAY['a'], '{"impute": "mode"}')$$);
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'ridge', 'err_t', 'y', ARRAY['a', 'c'], '{"max_categories": 0}')$$);
+SET mldb.max_distinct = 10;
+SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'ridge', 'err_t', 'y', ARRAY['a', 'c'])$$);
+RESET mldb.max_distinct;
 SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t', NULL, ARRAY['a'])$$);
 SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t', 'y', ARRAY['a', 'a'])$$);
 SELECT pg_temp.err($$SELECT model FROM mldb.train('e1', 'linear_regression', 'err_t', 'y', ARRAY['a', 'y'])$$);
@@ -78,9 +83,11 @@ SELECT pg_temp.err($$SELECT mldb.predict('quoted', '{"the x": "one"}'::jsonb)$$)
 SELECT pg_temp.err($$SELECT mldb.predict('quoted', '[1]'::jsonb)$$);
 SELECT mldb.predict('quoted', e) FROM err_empty e;
 SELECT pg_temp.err($$SELECT mldb.predict('quoted', t) FROM err_t t LIMIT 1$$);
--- NULL features predict NULL, as any function of NULL input
-SELECT mldb.predict('quoted', NULL::float8) IS NULL AS null_in_null_out,
-       mldb.predict('quoted', '{"the x": null}'::jsonb) IS NULL AS json_null;
+-- a missing feature follows the impute rule (mean of "the x" = 5.5, so
+-- 3 * 5.5 - 2 = 14.5); a NULL row is NULL
+SELECT round(mldb.predict('quoted', NULL::float8)::numeric, 9) AS imputed,
+       round(mldb.predict('quoted', '{"the x": null}'::jsonb)::numeric, 9) AS json_null_imputed,
+       mldb.predict('quoted', NULL::jsonb) IS NULL AS null_object;
 
 -- evaluate / lifecycle mistakes
 SELECT pg_temp.err($$SELECT mldb.evaluate('no_such_model')$$);
