@@ -353,8 +353,8 @@ linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 		b = fit.b;
 		if (fit.pinv)
 			ereport(NOTICE,
-					(errmsg("features are collinear: rank %d of %d, solved with the pseudo-inverse",
-							fit.rank, p),
+					(errmsg("features are collinear: design rank %d of %d, solved with the pseudo-inverse",
+							fit.rank + 1, p + 1),
 					 errhint("Coefficients of collinear features are not identified; consider dropping some, or use ridge.")));
 		b0 = tr->mean[p];
 		for (int j = 0; j < p; j++)
@@ -371,6 +371,7 @@ linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 		double	   *G = palloc(sizeof(double) * p * p);
 		double	   *c = palloc(sizeof(double) * p);
 		int			iters = 0;
+		int			max_iter = (int) opt_int(in->options, "max_iter", DEFAULT_MAX_ITER);
 
 		for (int j = 0; j < p; j++)
 			s[j] = standardize ? sqrt(Mxx(tr, j, j) / tr->n) : 1.0;
@@ -388,8 +389,12 @@ linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 			if (!mldb_chol_solve(p, G, c, b))
 			{
 				double	   *Ginv = palloc(sizeof(double) * p * p);
+				int			rank = mldb_sym_pinv(p, G, RANK_RCOND, Ginv);
 
-				(void) mldb_sym_pinv(p, G, RANK_RCOND, Ginv);
+				ereport(NOTICE,
+						(errmsg("ridge system is singular (rank %d of %d): solved with the pseudo-inverse",
+								rank, p),
+						 errhint("With alpha = 0 ridge is OLS; collinear features are not identified.")));
 				for (int i = 0; i < p; i++)
 					for (int j = 0; j < p; j++)
 						b[i] += Ginv[i * p + j] * c[j];
@@ -397,18 +402,25 @@ linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 		}
 		else
 		{
-			/* the 1/n of sklearn's ElasticNet objective */
+			/*
+			 * The 1/n of sklearn's ElasticNet objective; and y scaled to unit
+			 * variance (c and l1 by 1/sd_y, b back by sd_y), so that tol bounds
+			 * the duality gap relative to Var(y), as sklearn's tol * y'y does.
+			 */
+			double		sd_y = sqrt(Myy(tr) / tr->n);
+			double		ys = sd_y > 0 ? sd_y : 1.0;
+
 			for (int i = 0; i < p * p; i++)
 				G[i] /= tr->n;
 			for (int i = 0; i < p; i++)
-				c[i] /= tr->n;
-			iters = mldb_enet_cd(p, G, c, alpha * l1_ratio, alpha * (1 - l1_ratio),
-								 (int) opt_int(in->options, "max_iter", DEFAULT_MAX_ITER),
-								 opt_number(in->options, "tol", DEFAULT_TOL), b);
+				c[i] /= tr->n * ys;
+			iters = mldb_enet_cd(p, G, c, alpha * l1_ratio / ys, alpha * (1 - l1_ratio),
+								 max_iter, opt_number(in->options, "tol", DEFAULT_TOL), b);
+			for (int j = 0; j < p; j++)
+				b[j] *= ys;
 			if (iters < 0)
 				ereport(WARNING,
-						(errmsg("coordinate descent did not converge in %d iterations",
-								(int) opt_int(in->options, "max_iter", DEFAULT_MAX_ITER)),
+						(errmsg("coordinate descent did not converge in %d iterations", max_iter),
 						 errhint("Raise max_iter or tol, or increase alpha.")));
 		}
 		for (int j = 0; j < p; j++)
@@ -424,7 +436,7 @@ linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 		jw_bool(&w, "standardize", standardize);
 		if (kind != LINEAR_RIDGE)
 		{
-			jw_int(&w, "iterations", Abs(iters));
+			jw_int(&w, "iterations", iters >= 0 ? iters : max_iter);
 			jw_bool(&w, "converged", iters >= 0);
 		}
 		jw_int(&w, "n", (int64) tr->n);

@@ -145,6 +145,18 @@ getvarlena(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
 	return result;
 }
 
+static ArrayType *
+text_list_array(List *names)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(names), 1));
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, names)
+		elems[i++] = CStringGetTextDatum(strVal(lfirst(lc)));
+	return construct_array(elems, i, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
 bool
 catalog_get_model(const char *name, CatalogModel *out)
 {
@@ -155,7 +167,7 @@ catalog_get_model(const char *name, CatalogModel *out)
 	bool		found;
 
 	catalog_enter(&s);
-	catalog_exec("SELECT name, owner::text, algorithm, task, relation, target, features, "
+	catalog_exec("SELECT name, owner::oid, algorithm, task, relation, target, features, "
 				 "options, deployed_version FROM mldb.models WHERE name = $1",
 				 1, types, values, NULL, true);
 	found = SPI_processed == 1;
@@ -168,7 +180,7 @@ catalog_get_model(const char *name, CatalogModel *out)
 		Datum		d;
 
 		out->name = getstr(tup, desc, 1);
-		out->owner = getstr(tup, desc, 2);
+		out->owner = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
 		out->algorithm = getstr(tup, desc, 3);
 		out->task = getstr(tup, desc, 4);
 		out->relation = getstr(tup, desc, 5);
@@ -208,17 +220,20 @@ catalog_require_model(const char *name)
 	return m;
 }
 
-/* Owner, member of the owning role, or superuser (has_privs_of_role). */
+/*
+ * Owner, member of the owning role (has_privs_of_role), or superuser, who
+ * can also clean up after a dropped owner role.
+ */
 void
 catalog_check_owner(const CatalogModel *m, const char *action)
 {
-	Oid			owner = get_role_oid(m->owner, true);
-
-	if (!OidIsValid(owner) || !has_privs_of_role(GetUserId(), owner))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of model \"%s\" to %s it", m->name, action),
-				 errhint("The model is owned by role \"%s\"; ask a member of that role.", m->owner)));
+	if (superuser() || has_privs_of_role(GetUserId(), m->owner))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("must be owner of model \"%s\" to %s it", m->name, action),
+			 errhint("The model is owned by role \"%s\"; ask a member of that role.",
+					 GetUserNameFromId(m->owner, true) ? GetUserNameFromId(m->owner, true) : "(dropped)")));
 }
 
 /*
@@ -231,13 +246,9 @@ catalog_begin_version(const CatalogModel *spec, bool *created)
 {
 	CatalogModel existing;
 	CatalogScope s;
-	Datum	   *elems;
-	ArrayType  *features;
-	ListCell   *lc;
-	int			i = 0;
 	int32		version;
 	bool		isnull;
-	Oid			types[8] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	Oid			types[8] = {TEXTOID, REGROLEOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	TEXTARRAYOID, JSONBOID};
 	Datum		values[8];
 	char		nulls[8] = "        ";
@@ -246,19 +257,14 @@ catalog_begin_version(const CatalogModel *spec, bool *created)
 	if (!*created)
 		catalog_check_owner(&existing, "retrain");
 
-	elems = palloc(sizeof(Datum) * Max(list_length(spec->features), 1));
-	foreach(lc, spec->features)
-		elems[i++] = CStringGetTextDatum(strVal(lfirst(lc)));
-	features = construct_array(elems, i, TEXTOID, -1, false, TYPALIGN_INT);
-
 	values[0] = CStringGetTextDatum(spec->name);
-	values[1] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	values[1] = ObjectIdGetDatum(GetUserId());
 	values[2] = CStringGetTextDatum(spec->algorithm);
 	values[3] = CStringGetTextDatum(spec->task);
 	values[4] = CStringGetTextDatum(spec->relation);
 	values[5] = spec->target ? CStringGetTextDatum(spec->target) : (Datum) 0;
 	nulls[5] = spec->target ? ' ' : 'n';
-	values[6] = PointerGetDatum(features);
+	values[6] = PointerGetDatum(text_list_array(spec->features));
 	values[7] = JsonbPGetDatum(spec->options);
 
 	catalog_enter(&s);
@@ -281,10 +287,10 @@ void
 catalog_insert_version(const CatalogVersion *v)
 {
 	CatalogScope s;
-	Oid			types[12] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, INT8OID, INT8OID, FLOAT8OID,
-	JSONBOID, JSONBOID, JSONBOID, BYTEAOID, JSONBOID};
-	Datum		values[12];
-	char		nulls[12] = "            ";
+	Oid			types[15] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, INT8OID, INT8OID, FLOAT8OID,
+	JSONBOID, JSONBOID, JSONBOID, BYTEAOID, JSONBOID, TEXTOID, TEXTOID, TEXTARRAYOID};
+	Datum		values[15];
+	char		nulls[15] = "               ";
 
 	values[0] = CStringGetTextDatum(v->model);
 	values[1] = Int32GetDatum(v->version);
@@ -301,12 +307,17 @@ catalog_insert_version(const CatalogVersion *v)
 	values[10] = PointerGetDatum(v->state);
 	values[11] = v->feature_stats ? JsonbPGetDatum(v->feature_stats) : (Datum) 0;
 	nulls[11] = v->feature_stats ? ' ' : 'n';
+	values[12] = CStringGetTextDatum(v->spec->relation);
+	values[13] = v->spec->target ? CStringGetTextDatum(v->spec->target) : (Datum) 0;
+	nulls[13] = v->spec->target ? ' ' : 'n';
+	values[14] = PointerGetDatum(text_list_array(v->spec->features));
 
 	catalog_enter(&s);
 	catalog_exec("INSERT INTO mldb.model_versions (model, version, algorithm, trained_by, rows_used, "
-				 "rows_skipped, train_ms, metrics, params, options, state, feature_stats) "
-				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-				 12, types, values, nulls, false);
+				 "rows_skipped, train_ms, metrics, params, options, state, feature_stats, "
+				 "relation, target, features) "
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+				 15, types, values, nulls, false);
 	catalog_leave(&s);
 }
 
@@ -347,6 +358,31 @@ catalog_version_jsonb(const char *model, int32 version, const char *column)
 	if (SPI_processed == 1)
 		result = getvarlena(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, caller);
 	catalog_leave(&s);
+	return result;
+}
+
+/* The relation a version was trained on. */
+char *
+catalog_version_relation(const char *model, int32 version)
+{
+	CatalogScope s;
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			types[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(model), Int32GetDatum(version)};
+	char	   *result = NULL;
+
+	catalog_enter(&s);
+	catalog_exec("SELECT relation FROM mldb.model_versions WHERE model = $1 AND version = $2",
+				 2, types, values, NULL, true);
+	if (SPI_processed == 1)
+	{
+		char	   *r = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		result = r ? MemoryContextStrdup(caller, r) : NULL;
+	}
+	catalog_leave(&s);
+	if (result == NULL)
+		elog(ERROR, "model \"%s\" version %d has no relation", model, version);
 	return result;
 }
 

@@ -12,7 +12,7 @@
 typedef struct CatalogModel
 {
 	char	   *name;
-	char	   *owner;
+	Oid			owner;
 	char	   *algorithm;
 	char	   *task;
 	char	   *relation;
@@ -35,6 +35,7 @@ typedef struct CatalogVersion
 	Jsonb	   *options;
 	bytea	   *state;
 	Jsonb	   *feature_stats;
+	const CatalogModel *spec;	/* relation, target and features trained on */
 } CatalogVersion;
 
 extern Oid	catalog_models_relid(void);
@@ -45,6 +46,7 @@ extern int32 catalog_begin_version(const CatalogModel *spec, bool *created);
 extern void catalog_insert_version(const CatalogVersion *v);
 extern void catalog_set_deployed(const char *model, int32 version);
 extern Jsonb *catalog_version_jsonb(const char *model, int32 version, const char *column);
+extern char *catalog_version_relation(const char *model, int32 version);
 extern bytea *catalog_fetch_state(const char *model, int32 version, int32 *version_out);
 extern void catalog_drop_model(const char *model);
 extern void mldb_parse_model_ref(const char *ref, char **name, int32 *version);

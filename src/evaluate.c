@@ -26,7 +26,6 @@ mldb_evaluate(PG_FUNCTION_ARGS)
 	char	   *relation;
 	int32		pinned;
 	int32		version;
-	CatalogModel *cm;
 	MldbModel  *model;
 	Jsonb	   *options;
 	char	   *from_sql;
@@ -48,7 +47,7 @@ mldb_evaluate(PG_FUNCTION_ARGS)
 				 errhint("SELECT mldb.evaluate('model') or mldb.evaluate('model', 'relation').")));
 	ref = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	mldb_parse_model_ref(ref, &name, &pinned);
-	cm = catalog_require_model(name);
+	(void) catalog_require_model(name);
 	model = mldb_model_lookup(ref, &version);
 	if (model->spec->target == NULL && model->algo->evaluate == NULL)
 		ereport(ERROR,
@@ -57,7 +56,8 @@ mldb_evaluate(PG_FUNCTION_ARGS)
 				 errhint("Evaluation needs a supervised model, or kmeans.")));
 
 	holdout = PG_NARGS() < 2 || PG_ARGISNULL(1);
-	relation = holdout ? cm->relation : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	relation = holdout ? catalog_version_relation(name, version) :
+		text_to_cstring(PG_GETARG_TEXT_PP(1));
 	from_sql = mldb_resolve_relation(relation);
 	desc = mldb_relation_columns(from_sql);
 
@@ -91,11 +91,14 @@ mldb_evaluate(PG_FUNCTION_ARGS)
 		PG_RETURN_JSONB_P(model->algo->evaluate(model, from_sql, where.data, features.data));
 
 	initStringInfo(&sql);
+	/* rows whose target is NULL or not finite were not trained on either */
 	appendStringInfo(&sql,
-					 "SELECT mldb._regression_metrics(%s::pg_catalog.float8, mldb.predict(%s, %s)) FROM %s%s",
-					 quote_identifier(model->spec->target),
+					 "SELECT mldb._regression_metrics(mldb_y, mldb.predict(%s, %s)) "
+					 "FROM (SELECT %s::pg_catalog.float8 AS mldb_y, * FROM %s%s) AS mldb_eval "
+					 "WHERE mldb_y <> 'NaN' AND abs(mldb_y) <> 'Infinity'",
 					 quote_literal_cstr(psprintf("%s@%d", name, version)),
-					 features.data, from_sql, where.data);
+					 features.data, quote_identifier(model->spec->target),
+					 from_sql, where.data);
 
 	SPI_connect();
 	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT || SPI_processed != 1)

@@ -18,19 +18,23 @@
 #include "port/pg_crc32c.h"
 #include "utils/builtins.h"
 
-#define MLDB_STATE_MAGIC	0x424C444D	/* "MLDB" little-endian */
+#define MLDB_STATE_MAGIC	0x42444C4D	/* "MLDB" as bytes on little-endian */
 #define MLDB_STATE_FORMAT	1
 
 extern const MldbAlgorithm linear_regression_algorithm;
 extern const MldbAlgorithm ridge_algorithm;
 extern const MldbAlgorithm lasso_algorithm;
 extern const MldbAlgorithm elastic_net_algorithm;
+extern const MldbAlgorithm kmeans_algorithm;
+extern const MldbAlgorithm pca_algorithm;
 
 static const MldbAlgorithm *const algorithms[] = {
 	&linear_regression_algorithm,
 	&ridge_algorithm,
 	&lasso_algorithm,
 	&elastic_net_algorithm,
+	&kmeans_algorithm,
+	&pca_algorithm,
 };
 
 static const char *const deploy_choices[] = {"best", "always", "never", NULL};

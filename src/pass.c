@@ -26,12 +26,16 @@
 
 extern const PassKind gram_pass_kind;
 extern const PassKind profile_pass_kind;
+extern const PassKind sample_pass_kind;
+extern const PassKind kmeans_pass_kind;
 
 /* Registry of accumulators, indexed by PassKindId. */
 static const PassKind *const pass_kinds[] = {
 	NULL,
 	&gram_pass_kind,
 	&profile_pass_kind,
+	&sample_pass_kind,
+	&kmeans_pass_kind,
 };
 
 typedef struct PassState

@@ -65,6 +65,7 @@ typedef enum ArgMode
 /* What a call site remembers between rows. */
 typedef struct CallSite
 {
+	MemoryContext cxt;			/* everything below, reset on rebind */
 	uint64		generation;
 	char	   *ref;
 	MldbModel  *model;
@@ -85,11 +86,13 @@ typedef struct CallSite
 	double	   *x;
 } CallSite;
 
+/* mldb.models, once known; any relcache reset (InvalidOid) counts too */
+static Oid	models_relid = InvalidOid;
+
 static void
 model_cache_callback(Datum arg, Oid relid)
 {
-	/* InvalidOid means "everything": also after DROP/CREATE EXTENSION */
-	if (model_cache != NULL)
+	if (model_cache != NULL && (relid == InvalidOid || relid == models_relid))
 	{
 		cache_stale = true;
 		cache_generation++;
@@ -144,6 +147,9 @@ mldb_model_lookup(const char *ref, int32 *version)
 				 errhint("List models with SELECT name FROM mldb.models.")));
 	if (model_cache == NULL || cache_stale)
 		model_cache_reset();
+	/* looked up each time the cache starts over: DROP/CREATE EXTENSION moves it */
+	if (hash_get_num_entries(model_cache) == 0)
+		models_relid = catalog_models_relid();
 	e = hash_search(model_cache, ref, HASH_FIND, NULL);
 	if (e != NULL)
 	{
@@ -347,7 +353,7 @@ callsite_encode(CallSite *cs, FunctionCallInfo fcinfo)
 				if (cs->rowtype != HeapTupleHeaderGetTypeId(hdr) ||
 					cs->rowtypmod != HeapTupleHeaderGetTypMod(hdr))
 				{
-					MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+					MemoryContext old = MemoryContextSwitchTo(cs->cxt);
 
 					callsite_bind_row(cs, hdr);
 					MemoryContextSwitchTo(old);
@@ -423,12 +429,18 @@ callsite_get(FunctionCallInfo fcinfo)
 	if (PG_ARGISNULL(0))
 		return NULL;
 	ref = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	if (cs == NULL)
 	{
-		cs = palloc0(sizeof(CallSite));
+		cs = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallSite));
+		cs->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "mldb predict call site",
+										ALLOCSET_SMALL_SIZES);
 		fcinfo->flinfo->fn_extra = cs;
 	}
+	else
+		MemoryContextReset(cs->cxt);
+	cs->rowtype = InvalidOid;
+	cs->rowtypmod = -1;
+	old = MemoryContextSwitchTo(cs->cxt);
 	cs->ref = pstrdup(ref);
 	cs->model = mldb_model_lookup(cs->ref, &version);
 	cs->generation = cache_generation;
@@ -450,11 +462,11 @@ callsite_row(FunctionCallInfo fcinfo)
 		return NULL;
 	cs = callsite_get(fcinfo);
 
-	/* the model name may vary per row: then every row looks it up */
+	/* the model name may vary per row: then the call site is rebound */
 	if (VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) != strlen(cs->ref) ||
 		memcmp(VARDATA_ANY(PG_GETARG_TEXT_PP(0)), cs->ref, strlen(cs->ref)) != 0)
 	{
-		fcinfo->flinfo->fn_extra = NULL;
+		cs->generation = 0;
 		cs = callsite_get(fcinfo);
 	}
 

@@ -351,6 +351,16 @@ should_deploy(const char *rule, const CatalogModel *old, bool created,
 	old_metrics = catalog_version_jsonb(old->name, old->deployed_version, "metrics");
 	old_score = algo->score_metric ? metric_value(old_metrics, algo->score_metric) : NAN;
 	new_score = algo->score_metric ? metric_value(out->metrics, algo->score_metric) : NAN;
+	if (out->scores_holdout && metrics_on_holdout(old_metrics) &&
+		isnan(new_score) && !isnan(old_score))
+	{
+		/* an unscorable version (say a constant hold-out target) never replaces a scored one */
+		ereport(NOTICE,
+				(errmsg("new version has no %s on the hold-out split: deployed version %d is kept",
+						algo->score_metric, old->deployed_version),
+				 errhint("Deploy it anyway with SELECT mldb.deploy(model, version).")));
+		return false;
+	}
 	if (!out->scores_holdout || !metrics_on_holdout(old_metrics) ||
 		isnan(old_score) || isnan(new_score))
 	{
@@ -625,6 +635,7 @@ mldb_train(PG_FUNCTION_ARGS)
 	ver.options = options;
 	ver.state = model_serialize(out.model);
 	ver.feature_stats = feature_stats;
+	ver.spec = &spec;
 	ver.train_ms = mldb_elapsed_ms(start);
 	catalog_insert_version(&ver);
 

@@ -5,7 +5,7 @@
 CREATE TABLE mldb.models (
     name             text PRIMARY KEY
                      CHECK (name <> '' AND strpos(name, '@') = 0),
-    owner            name NOT NULL,
+    owner            regrole NOT NULL,
     algorithm        text NOT NULL,
     task             text NOT NULL,
     relation         text NOT NULL,
@@ -20,6 +20,9 @@ CREATE TABLE mldb.model_versions (
     model         text NOT NULL REFERENCES mldb.models (name) ON DELETE CASCADE,
     version       integer NOT NULL CHECK (version > 0),
     algorithm     text NOT NULL,
+    relation      text NOT NULL,
+    target        text,
+    features      text[] NOT NULL,
     trained_at    timestamptz NOT NULL DEFAULT now(),
     trained_by    name NOT NULL,
     rows_used     bigint NOT NULL,
@@ -51,9 +54,10 @@ SELECT pg_catalog.pg_extension_config_dump('mldb.model_versions', '');
 -- Only mldb's C code writes the catalog (as the catalog owner, after its
 -- own ownership checks).  Everyone may see which models exist and how they
 -- score; the binary state is read only through predict.
+GRANT USAGE ON SCHEMA mldb TO PUBLIC;
 REVOKE ALL ON mldb.models, mldb.model_versions FROM PUBLIC;
 GRANT SELECT ON mldb.models TO PUBLIC;
-GRANT SELECT (model, version, algorithm, trained_at, trained_by, rows_used, rows_skipped,
+GRANT SELECT (model, version, algorithm, relation, target, features, trained_at, trained_by, rows_used, rows_skipped,
               train_ms, metrics, params, options, feature_stats)
     ON mldb.model_versions TO PUBLIC;
 

@@ -35,8 +35,9 @@ BEGIN
     SELECT jsonb_build_object(
                'model', m.name, 'owner', m.owner,
                'algorithm', coalesce(v.algorithm, m.algorithm),
-               'task', m.task, 'relation', m.relation, 'target', m.target,
-               'features', to_jsonb(m.features),
+               'task', m.task, 'relation', coalesce(v.relation, m.relation),
+               'target', CASE WHEN v.version IS NULL THEN m.target ELSE v.target END,
+               'features', to_jsonb(coalesce(v.features, m.features)),
                'options', coalesce(v.options, m.options),
                'deployed_version', m.deployed_version, 'created_at', m.created_at,
                'version', v.version, 'trained_at', v.trained_at,
