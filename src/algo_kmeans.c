@@ -14,7 +14,8 @@
  *	     scan accumulating per cluster the row count, the sum of (z - c)
  *	     and the squared distances, until the total squared centre shift is
  *	     <= tol * (mean feature variance) (scikit-learn's tol) or max_iter;
- *	     a last scan scores the final centres unless the last shift was 0.
+ *	     a last scan scores the final centres unless the last shift was
+ *	     negligible.
  *	  An empty cluster is re-seeded at the sample row farthest from its
  *	  nearest centre (in the sample restarts and in the full iterations).
  *
@@ -531,6 +532,8 @@ kmeans_train(const TrainInput *in, TrainOutput *out)
 	double		shift = INFINITY;
 	double		train_sse = 0;
 	double	   *history = palloc(sizeof(double) * max_iter);
+	double	   *shifts = palloc(sizeof(double) * max_iter);
+	double	   *restart_inertia = palloc(sizeof(double) * n_init);
 	JsonWriter	w;
 
 	if (!opt_present(in->options, "k"))
@@ -595,6 +598,7 @@ kmeans_train(const TrainInput *in, TrainOutput *out)
 
 		kmeanspp(Z, m, dim, k, &rng, cand);
 		inertia = lloyd_sample(Z, m, dim, k, cand, max_iter, tol_abs);
+		restart_inertia[r] = inertia;
 		elog(DEBUG1, "kmeans restart %d: sample inertia %g", r + 1, inertia);
 		if (inertia < best_inertia)
 		{
@@ -630,6 +634,7 @@ kmeans_train(const TrainInput *in, TrainOutput *out)
 		for (int c = 0; c < k; c++)
 			shift += sqdist(dim, newc + (Size) c * dim, kp->centers + (Size) c * dim);
 		memcpy(kp->centers, newc, sizeof(double) * k * dim);
+		shifts[iterations] = shift;
 		history[iterations++] = train_sse;
 		elog(DEBUG1, "kmeans iteration %d: inertia %.17g, centre shift %g", iterations, train_sse, shift);
 		if (shift <= tol_abs)
@@ -643,8 +648,13 @@ kmeans_train(const TrainInput *in, TrainOutput *out)
 				(errmsg("kmeans did not converge in %d iterations", max_iter),
 				 errhint("Raise max_iter or tol.")));
 
-	/* score the final centres, unless the last step left them unchanged */
-	if (shift != 0)
+	/*
+	 * Score the final centres, unless the last step left them unchanged up
+	 * to rounding (relative shift below 1e-24, i.e. every coordinate within
+	 * ~1e-12 of the mean spread: the assignment and the inertia are then
+	 * those of the last pass).
+	 */
+	if (shift > 1e-24 * mean_var * k)
 	{
 		acc = lloyd_pass(kp, spec, in->seed, in->test_size, in->from_sql, in->args_sql, &res);
 		if (acc == NULL)
@@ -652,6 +662,17 @@ kmeans_train(const TrainInput *in, TrainOutput *out)
 		train_sse = 0;
 		for (int c = 0; c < k; c++)
 			train_sse += acc->sse[c];
+	}
+
+	{
+		int			nempty = 0;
+
+		for (int c = 0; c < k; c++)
+			nempty += acc->count[c] == 0;
+		if (nempty > 0)
+			ereport(NOTICE,
+					(errmsg("kmeans ended with %d empty cluster%s of %d", nempty, nempty > 1 ? "s" : "", k),
+					 errhint("The training rows have fewer distinct points than k; use a smaller k.")));
 	}
 
 	jw_init(&w);
@@ -698,6 +719,30 @@ kmeans_train(const TrainInput *in, TrainOutput *out)
 	}
 	jw_int(&w, "n", (int64) n_train);
 	out->params = jw_finish(&w);
+
+	/* mldb.training_info: the restarts on the sample, then each full pass */
+	jw_init(&w);
+	jw_begin_array(&w, "restarts");
+	for (int r = 0; r < n_init; r++)
+	{
+		jw_begin_object(&w, NULL);
+		jw_int(&w, "restart", r + 1);
+		jw_number(&w, "sample_inertia", restart_inertia[r]);
+		jw_end_object(&w);
+	}
+	jw_end_array(&w);
+	jw_begin_array(&w, "iterations");
+	for (int i = 0; i < iterations; i++)
+	{
+		jw_begin_object(&w, NULL);
+		jw_int(&w, "iteration", i + 1);
+		jw_number(&w, "inertia", history[i]);
+		jw_number(&w, "center_shift", shifts[i]);
+		jw_end_object(&w);
+	}
+	jw_end_array(&w);
+	jw_number(&w, "tol_abs", tol_abs);
+	out->training_info = jw_finish(&w);
 
 	out->scores_holdout = acc->ho_n > 0;
 	jw_init(&w);

@@ -24,6 +24,9 @@
 #include "gram.h"
 #include "linalg.h"
 #include "model.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 
 typedef enum LinearKind
 {
@@ -290,25 +293,227 @@ ols_params(JsonWriter *w, const FeatureSpec *spec, const Moments *mo,
  * Training
  * ---------------------------------------------------------------------
  */
+
+/* A fitted line: intercept and coefficients on the original scale. */
+typedef struct LinearFit
+{
+	double		b0;
+	double	   *b;
+	OlsFit		ols;			/* LINEAR_OLS only */
+	int			iters;			/* coordinate descent sweeps, -1 = not converged */
+} LinearFit;
+
+static void
+intercept_from_means(const Moments *tr, LinearFit *f)
+{
+	int			p = tr->m - 1;
+
+	f->b0 = tr->mean[p];
+	for (int j = 0; j < p; j++)
+		f->b0 -= tr->mean[j] * f->b[j];
+}
+
+/*
+ * Fit on the training moments tr with the settings in options (alpha,
+ * l1_ratio, ...).  quiet: a cross-validation fit, which says nothing.
+ */
+static LinearFit
+linear_fit(LinearKind kind, const Moments *tr, Jsonb *options, bool quiet)
+{
+	int			p = tr->m - 1;
+	LinearFit	f = {0};
+	bool		standardize = opt_bool(options, "standardize", true);
+	double		alpha = opt_number(options, "alpha", DEFAULT_ALPHA);
+	double		l1_ratio = kind == LINEAR_RIDGE ? 0.0 : kind == LINEAR_LASSO ? 1.0 :
+		opt_number(options, "l1_ratio", DEFAULT_L1_RATIO);
+	int			max_iter = (int) opt_int(options, "max_iter", DEFAULT_MAX_ITER);
+	double	   *s;
+	double	   *G;
+	double	   *c;
+
+	if (kind == LINEAR_OLS)
+	{
+		f.ols = ols_solve(tr);
+		f.b = f.ols.b;
+		if (f.ols.pinv && !quiet)
+			ereport(NOTICE,
+					(errmsg("features are collinear: design rank %d of %d, solved with the pseudo-inverse",
+							f.ols.rank + 1, p + 1),
+					 errhint("Coefficients of collinear features are not identified; consider dropping some, or use ridge.")));
+		intercept_from_means(tr, &f);
+		return f;
+	}
+
+	s = palloc(sizeof(double) * p);
+	G = palloc(sizeof(double) * p * p);
+	c = palloc(sizeof(double) * p);
+	for (int j = 0; j < p; j++)
+		s[j] = standardize ? sqrt(Mxx(tr, j, j) / tr->n) : 1.0;
+	for (int i = 0; i < p; i++)
+	{
+		c[i] = Mxy(tr, i) / s[i];
+		for (int j = 0; j < p; j++)
+			G[i * p + j] = Mxx(tr, i, j) / (s[i] * s[j]);
+	}
+	f.b = palloc0(sizeof(double) * p);
+	if (kind == LINEAR_RIDGE)
+	{
+		for (int j = 0; j < p; j++)
+			G[j * p + j] += alpha;
+		if (!mldb_chol_solve(p, G, c, f.b))
+		{
+			double	   *Ginv = palloc(sizeof(double) * p * p);
+			int			rank = mldb_sym_pinv(p, G, RANK_RCOND, Ginv);
+
+			if (!quiet)
+				ereport(NOTICE,
+						(errmsg("ridge system is singular (rank %d of %d): solved with the pseudo-inverse",
+								rank, p),
+						 errhint("With alpha = 0 ridge is OLS; collinear features are not identified.")));
+			for (int i = 0; i < p; i++)
+				for (int j = 0; j < p; j++)
+					f.b[i] += Ginv[i * p + j] * c[j];
+		}
+	}
+	else
+	{
+		/*
+		 * The 1/n of sklearn's ElasticNet objective; and y scaled to unit
+		 * variance (c and l1 by 1/sd_y, b back by sd_y), so that tol bounds
+		 * the duality gap relative to Var(y), as sklearn's tol * y'y does.
+		 */
+		double		sd_y = sqrt(Myy(tr) / tr->n);
+		double		ys = sd_y > 0 ? sd_y : 1.0;
+
+		for (int i = 0; i < p * p; i++)
+			G[i] /= tr->n;
+		for (int i = 0; i < p; i++)
+			c[i] /= tr->n * ys;
+		f.iters = mldb_enet_cd(p, G, c, alpha * l1_ratio / ys, alpha * (1 - l1_ratio),
+							   max_iter, opt_number(options, "tol", DEFAULT_TOL), f.b);
+		for (int j = 0; j < p; j++)
+			f.b[j] *= ys;
+		if (f.iters < 0 && !quiet)
+			ereport(WARNING,
+					(errmsg("coordinate descent did not converge in %d iterations", max_iter),
+					 errhint("Raise max_iter or tol, or increase alpha.")));
+	}
+	for (int j = 0; j < p; j++)
+		f.b[j] /= s[j];
+	intercept_from_means(tr, &f);
+	return f;
+}
+
+/* R^2 of b0 + x'b on the rows summarised by mo (see linear_metrics). */
+static double
+moments_r2(const Moments *mo, double b0, const double *b)
+{
+	Jsonb	   *m = linear_metrics(mo, b0, b, true);
+	JsonbValue	k;
+	JsonbValue *v;
+
+	k.type = jbvString;
+	k.val.string.val = "r2";
+	k.val.string.len = 2;
+	v = findJsonbValueFromContainer(&m->root, JB_FOBJECT, &k);
+	return v && v->type == jbvNumeric ?
+		DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric))) : NAN;
+}
+
+/*
+ * Cross-validated search from the fold slots of one pass: each setting is
+ * fitted on the other folds' merged moments and scored (R^2) on the held
+ * fold's moments, so k folds x S settings cost no extra scan.  Writes the
+ * trials to w and returns the best setting's options.
+ */
+static Jsonb *
+linear_search(LinearKind kind, const FeatureSpec *spec, void *acc, int nfolds,
+			  List *settings, JsonWriter *w)
+{
+	Jsonb	   *best = NULL;
+	Jsonb	   *best_params = NULL;
+	double		best_score = -INFINITY;
+	ListCell   *lc;
+	double	   *scores = palloc(sizeof(double) * nfolds);
+
+	jw_int(w, "cv", nfolds);
+	jw_begin_array(w, "trials");
+	foreach(lc, settings)
+	{
+		SearchSetting *setting = (SearchSetting *) lfirst(lc);
+		Jsonb	   *opts = setting->options;
+		double		mean = 0;
+		double		var = 0;
+		instr_time	start;
+
+		INSTR_TIME_SET_CURRENT(start);
+		for (int f = 0; f < nfolds; f++)
+		{
+			Moments    *both[2];
+			LinearFit	fit;
+
+			CHECK_FOR_INTERRUPTS();
+			both[0] = gram_moments_except(acc, 1, nfolds, f + 1);
+			both[1] = gram_moments(acc, f + 1, f + 1);
+			if (both[1]->n == 0 || both[0]->n < 2)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("cv = %d leaves fold %d without rows", nfolds, f + 1),
+						 errhint("Use fewer folds than training rows.")));
+			(void) gram_resolve_indicators(spec, both, 2);
+			fit = linear_fit(kind, both[0], opts, true);
+			scores[f] = moments_r2(both[1], fit.b0, fit.b);
+			mean += scores[f] / nfolds;
+		}
+		for (int f = 0; f < nfolds; f++)
+			var += (scores[f] - mean) * (scores[f] - mean) / nfolds;
+
+		jw_begin_object(w, NULL);
+		jw_raw(w, "params", JsonbToCString(NULL, &setting->params->root, VARSIZE(setting->params)));
+		jw_number(w, "mean_r2", mean);
+		jw_number(w, "std_r2", sqrt(var));
+		jw_begin_array(w, "fold_r2");
+		for (int f = 0; f < nfolds; f++)
+			jw_number(w, NULL, scores[f]);
+		jw_end_array(w);
+		jw_number(w, "time_ms", mldb_elapsed_ms(start));
+		jw_end_object(w);
+		if (mean > best_score || best == NULL)
+		{
+			best_score = mean;
+			best = opts;
+			best_params = setting->params;
+		}
+	}
+	jw_end_array(w);
+	jw_raw(w, "best_params", JsonbToCString(NULL, &best_params->root, VARSIZE(best_params)));
+	jw_number(w, "best_mean_r2", best_score);
+	return best;
+}
+
 static void
 linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 {
 	const FeatureSpec *spec = in->spec;
-	int			p;
+	List	   *settings = options_search_settings(in->options, out->model->algo->options,
+												   out->model->algo->name);
+	int			nfolds = settings != NIL ? (int) opt_int(in->options, "cv", 5) : 1;
+	Jsonb	   *options = in->options;
 	PassCtx		ctx = {0};
 	PassResult	res;
+	Moments    *both[2];
 	Moments    *tr;
 	Moments    *ho;
 	LinearParams *lp = palloc0(sizeof(LinearParams));
-	double	   *b;
-	double		b0;
+	LinearFit	fit;
+	int			p;
 	JsonWriter	w;
 
 	ctx.kind = PASS_GRAM;
 	ctx.spec = in->spec;
 	ctx.seed = in->seed;
 	ctx.test_size = in->test_size;
-	ctx.nfolds = 1;
+	ctx.nfolds = nfolds;
 	res = pass_run(&ctx, in->from_sql, in->args_sql);
 	out->rows_skipped = res.rows_skipped;
 	if (res.acc == NULL)
@@ -316,28 +521,30 @@ linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("relation has no rows to train on"),
 				 errhint("Check the relation, or the query's WHERE clause.")));
-	tr = gram_moments(res.acc, 1, 1);
-	ho = gram_moments(res.acc, PASS_HOLDOUT_SLOT, PASS_HOLDOUT_SLOT);
-	out->rows_used = (int64) tr->n;
-	{
-		Moments    *both[2] = {tr, ho};
 
-		/* numeric NULLs came as indicators: impute the training means */
-		spec = out->spec = gram_resolve_indicators(spec, both, tr->n > 0 ? 2 : 0);
-		if (tr->n > 0)
-		{
-			tr = both[0];
-			ho = both[1];
-		}
+	if (settings != NIL)
+	{
+		jw_init(&w);
+		jw_string(&w, "search_method", opt_string(in->options, "search_method", "grid"));
+		options = linear_search(kind, spec, res.acc, nfolds, settings, &w);
+		out->training_info = jw_finish(&w);
 	}
-	p = spec->dim;
-	if (tr->n < 2)
+
+	both[0] = gram_moments(res.acc, 1, nfolds);
+	both[1] = gram_moments(res.acc, PASS_HOLDOUT_SLOT, PASS_HOLDOUT_SLOT);
+	out->rows_used = (int64) both[0]->n;
+	if (both[0]->n < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("only %.0f usable training rows", tr->n),
-				 errdetail(INT64_FORMAT " rows read, " INT64_FORMAT " skipped for a NULL or non-finite target or feature, %.0f held out.",
-						   res.rows_seen, res.rows_skipped, ho->n),
-				 errhint("Training needs at least two rows with a non-NULL target and features.")));
+				 errmsg("only %.0f usable training rows", both[0]->n),
+				 errdetail(INT64_FORMAT " rows read, " INT64_FORMAT " skipped for a NULL or non-finite target or missing feature, %.0f held out.",
+						   res.rows_seen, res.rows_skipped, both[1]->n),
+				 errhint("Training needs at least two rows with a non-NULL target.")));
+	/* numeric NULLs came as indicators: impute the training means */
+	spec = out->spec = gram_resolve_indicators(spec, both, 2);
+	tr = both[0];
+	ho = both[1];
+	p = spec->dim;
 	if (kind == LINEAR_OLS && tr->n < p + 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -345,110 +552,33 @@ linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 				 errhint("Use fewer features, more rows, or a penalised model such as ridge.")));
 	check_constant_columns(spec, tr);
 
+	fit = linear_fit(kind, tr, options, false);
 	jw_init(&w);
 	if (kind == LINEAR_OLS)
-	{
-		OlsFit		fit = ols_solve(tr);
-
-		b = fit.b;
-		if (fit.pinv)
-			ereport(NOTICE,
-					(errmsg("features are collinear: design rank %d of %d, solved with the pseudo-inverse",
-							fit.rank + 1, p + 1),
-					 errhint("Coefficients of collinear features are not identified; consider dropping some, or use ridge.")));
-		b0 = tr->mean[p];
-		for (int j = 0; j < p; j++)
-			b0 -= tr->mean[j] * b[j];
-		ols_params(&w, spec, tr, b0, &fit);
-	}
+		ols_params(&w, spec, tr, fit.b0, &fit.ols);
 	else
 	{
-		bool		standardize = opt_bool(in->options, "standardize", true);
-		double		alpha = opt_number(in->options, "alpha", DEFAULT_ALPHA);
-		double		l1_ratio = kind == LINEAR_RIDGE ? 0.0 : kind == LINEAR_LASSO ? 1.0 :
-			opt_number(in->options, "l1_ratio", DEFAULT_L1_RATIO);
-		double	   *s = palloc(sizeof(double) * p);
-		double	   *G = palloc(sizeof(double) * p * p);
-		double	   *c = palloc(sizeof(double) * p);
-		int			iters = 0;
-		int			max_iter = (int) opt_int(in->options, "max_iter", DEFAULT_MAX_ITER);
-
-		for (int j = 0; j < p; j++)
-			s[j] = standardize ? sqrt(Mxx(tr, j, j) / tr->n) : 1.0;
-		for (int i = 0; i < p; i++)
-		{
-			c[i] = Mxy(tr, i) / s[i];
-			for (int j = 0; j < p; j++)
-				G[i * p + j] = Mxx(tr, i, j) / (s[i] * s[j]);
-		}
-		b = palloc0(sizeof(double) * p);
-		if (kind == LINEAR_RIDGE)
-		{
-			for (int j = 0; j < p; j++)
-				G[j * p + j] += alpha;
-			if (!mldb_chol_solve(p, G, c, b))
-			{
-				double	   *Ginv = palloc(sizeof(double) * p * p);
-				int			rank = mldb_sym_pinv(p, G, RANK_RCOND, Ginv);
-
-				ereport(NOTICE,
-						(errmsg("ridge system is singular (rank %d of %d): solved with the pseudo-inverse",
-								rank, p),
-						 errhint("With alpha = 0 ridge is OLS; collinear features are not identified.")));
-				for (int i = 0; i < p; i++)
-					for (int j = 0; j < p; j++)
-						b[i] += Ginv[i * p + j] * c[j];
-			}
-		}
-		else
-		{
-			/*
-			 * The 1/n of sklearn's ElasticNet objective; and y scaled to unit
-			 * variance (c and l1 by 1/sd_y, b back by sd_y), so that tol bounds
-			 * the duality gap relative to Var(y), as sklearn's tol * y'y does.
-			 */
-			double		sd_y = sqrt(Myy(tr) / tr->n);
-			double		ys = sd_y > 0 ? sd_y : 1.0;
-
-			for (int i = 0; i < p * p; i++)
-				G[i] /= tr->n;
-			for (int i = 0; i < p; i++)
-				c[i] /= tr->n * ys;
-			iters = mldb_enet_cd(p, G, c, alpha * l1_ratio / ys, alpha * (1 - l1_ratio),
-								 max_iter, opt_number(in->options, "tol", DEFAULT_TOL), b);
-			for (int j = 0; j < p; j++)
-				b[j] *= ys;
-			if (iters < 0)
-				ereport(WARNING,
-						(errmsg("coordinate descent did not converge in %d iterations", max_iter),
-						 errhint("Raise max_iter or tol, or increase alpha.")));
-		}
-		for (int j = 0; j < p; j++)
-			b[j] /= s[j];
-		b0 = tr->mean[p];
-		for (int j = 0; j < p; j++)
-			b0 -= tr->mean[j] * b[j];
-
-		coef_object(&w, "coef", spec, b0, b);
-		jw_number(&w, "alpha", alpha);
-		if (kind != LINEAR_RIDGE)
-			jw_number(&w, "l1_ratio", l1_ratio);
-		jw_bool(&w, "standardize", standardize);
+		coef_object(&w, "coef", spec, fit.b0, fit.b);
+		jw_number(&w, "alpha", opt_number(options, "alpha", DEFAULT_ALPHA));
 		if (kind != LINEAR_RIDGE)
 		{
-			jw_int(&w, "iterations", iters >= 0 ? iters : max_iter);
-			jw_bool(&w, "converged", iters >= 0);
+			jw_number(&w, "l1_ratio", kind == LINEAR_LASSO ? 1.0 :
+					  opt_number(options, "l1_ratio", DEFAULT_L1_RATIO));
+			jw_int(&w, "iterations", fit.iters >= 0 ? fit.iters :
+				   opt_int(options, "max_iter", DEFAULT_MAX_ITER));
+			jw_bool(&w, "converged", fit.iters >= 0);
 		}
+		jw_bool(&w, "standardize", opt_bool(options, "standardize", true));
 		jw_int(&w, "n", (int64) tr->n);
 	}
 	out->params = jw_finish(&w);
 
 	out->scores_holdout = ho->n >= 2;
-	out->metrics = linear_metrics(out->scores_holdout ? ho : tr, b0, b, out->scores_holdout);
+	out->metrics = linear_metrics(out->scores_holdout ? ho : tr, fit.b0, fit.b, out->scores_holdout);
 
 	lp->p = p;
-	lp->intercept = b0;
-	lp->coef = b;
+	lp->intercept = fit.b0;
+	lp->coef = fit.b;
 	lp->train = tr;
 	out->model->params = lp;
 }

@@ -55,32 +55,21 @@ static void
 pca_train(const TrainInput *in, TrainOutput *out)
 {
 	const FeatureSpec *spec = in->spec;
-	int			p = spec->dim;
+	int			p;
 	bool		standardize = opt_bool(in->options, "standardize", false);
-	double		ncomp_opt = opt_number(in->options, "n_components", p);
+	double		ncomp_opt;
 	PassCtx		ctx = {0};
 	PassResult	res;
 	Moments    *mo;
 	PcaParams  *pp = palloc0(sizeof(PcaParams));
-	double	   *S = palloc(sizeof(double) * p * p);
-	double	   *w = palloc(sizeof(double) * p);
-	double	   *V = palloc(sizeof(double) * p * p);
-	double	   *ev = palloc(sizeof(double) * p);	/* descending */
+	double	   *S;
+	double	   *w;
+	double	   *V;
+	double	   *ev;				/* eigenvalues, descending */
 	double		total = 0;
 	double		kept = 0;
 	int			q;
 	JsonWriter	jw;
-
-	if (ncomp_opt >= 1 && ncomp_opt != floor(ncomp_opt))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"n_components\" must be an integer >= 1 or a fraction in (0, 1)"),
-				 errhint("Got %g: pass a number of components such as 2, or the share of variance to keep such as 0.95.", ncomp_opt)));
-	if (ncomp_opt > p)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n_components (%.0f) is larger than the number of features (%d)", ncomp_opt, p),
-				 errhint("Ask for at most %d components, or a fraction such as 0.95 to keep that share of the variance.", p)));
 
 	/* every row, no hold-out: PCA has nothing to score on one */
 	ctx.kind = PASS_GRAM;
@@ -98,13 +87,32 @@ pca_train(const TrainInput *in, TrainOutput *out)
 				 errdetail(INT64_FORMAT " rows read, " INT64_FORMAT " skipped for a NULL or non-finite feature.",
 						   res.rows_seen, res.rows_skipped),
 				 errhint("Check the relation, or the query's WHERE clause.")));
-	if (ncomp_opt >= 1 && ncomp_opt > mo->n)
+	/* numeric NULLs came as indicators (deferred_impute): impute the means */
+	spec = out->spec = gram_resolve_indicators(spec, &mo, 1);
+	p = spec->dim;
+	out->rows_used = (int64) mo->n;
+
+	ncomp_opt = opt_number(in->options, "n_components", p);
+	if (ncomp_opt >= 1 && ncomp_opt != floor(ncomp_opt))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"n_components\" must be an integer >= 1 or a fraction in (0, 1)"),
+				 errhint("Got %g: pass a number of components such as 2, or the share of variance to keep such as 0.95.", ncomp_opt)));
+	if (ncomp_opt > p)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_components (%.0f) is larger than the number of features (%d)", ncomp_opt, p),
+				 errhint("Ask for at most %d components, or a fraction such as 0.95 to keep that share of the variance.", p)));
+	if (ncomp_opt > mo->n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("n_components (%.0f) is larger than the number of rows (%.0f)", ncomp_opt, mo->n),
 				 errhint("Ask for at most %.0f components.", mo->n)));
-	out->rows_used = (int64) mo->n;
 
+	S = palloc(sizeof(double) * p * p);
+	w = palloc(sizeof(double) * p);
+	V = palloc(sizeof(double) * p * p);
+	ev = palloc(sizeof(double) * p);
 	pp->dim = p;
 	pp->mean = palloc(sizeof(double) * p);
 	pp->scale = palloc(sizeof(double) * p);
@@ -255,6 +263,7 @@ pca_read(BinReader *r, const MldbModel *m)
 const MldbAlgorithm pca_algorithm = {
 	.name = "pca", .id = 6, .task = MLDB_TASK_DECOMPOSITION,
 	.score_metric = NULL,
+	.deferred_impute = true,
 	.options = pca_options, .train = pca_train,
 	.predict = pca_predict, .write = pca_write, .read = pca_read,
 	.transform_dim = pca_transform_dim, .transform = pca_transform,

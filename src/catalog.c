@@ -287,10 +287,10 @@ void
 catalog_insert_version(const CatalogVersion *v)
 {
 	CatalogScope s;
-	Oid			types[15] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, INT8OID, INT8OID, FLOAT8OID,
-	JSONBOID, JSONBOID, JSONBOID, BYTEAOID, JSONBOID, TEXTOID, TEXTOID, TEXTARRAYOID};
-	Datum		values[15];
-	char		nulls[15] = "               ";
+	Oid			types[16] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, INT8OID, INT8OID, FLOAT8OID,
+	JSONBOID, JSONBOID, JSONBOID, BYTEAOID, JSONBOID, TEXTOID, TEXTOID, TEXTARRAYOID, JSONBOID};
+	Datum		values[16];
+	char		nulls[16] = "                ";
 
 	values[0] = CStringGetTextDatum(v->model);
 	values[1] = Int32GetDatum(v->version);
@@ -311,13 +311,15 @@ catalog_insert_version(const CatalogVersion *v)
 	values[13] = v->spec->target ? CStringGetTextDatum(v->spec->target) : (Datum) 0;
 	nulls[13] = v->spec->target ? ' ' : 'n';
 	values[14] = PointerGetDatum(text_list_array(v->spec->features));
+	values[15] = v->training_info ? JsonbPGetDatum(v->training_info) : (Datum) 0;
+	nulls[15] = v->training_info ? ' ' : 'n';
 
 	catalog_enter(&s);
 	catalog_exec("INSERT INTO mldb.model_versions (model, version, algorithm, trained_by, rows_used, "
 				 "rows_skipped, train_ms, metrics, params, options, state, feature_stats, "
-				 "relation, target, features) "
-				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-				 15, types, values, nulls, false);
+				 "relation, target, features, training_info) "
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+				 16, types, values, nulls, false);
 	catalog_leave(&s);
 }
 

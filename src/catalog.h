@@ -35,6 +35,7 @@ typedef struct CatalogVersion
 	Jsonb	   *options;
 	bytea	   *state;
 	Jsonb	   *feature_stats;
+	Jsonb	   *training_info;
 	const CatalogModel *spec;	/* relation, target and features trained on */
 } CatalogVersion;
 

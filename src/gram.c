@@ -212,11 +212,11 @@ const PassKind gram_pass_kind = {
 };
 
 /*
- * The merged moments of slots first..last, as a full symmetric matrix.
- * (The accumulator must come from pass_run, i.e. be fully flushed.)
+ * The merged moments of slots first..last but except (-1: none), as a full
+ * symmetric matrix.
  */
 Moments *
-gram_moments(void *a, int first_slot, int last_slot)
+gram_moments_except(void *a, int first_slot, int last_slot, int except)
 {
 	GramAcc    *acc = (GramAcc *) a;
 	Moments    *mo = palloc(sizeof(Moments));
@@ -225,6 +225,8 @@ gram_moments(void *a, int first_slot, int last_slot)
 	moments_init(mo, m);
 	for (int s = first_slot; s <= last_slot; s++)
 	{
+		if (s == except)
+			continue;
 		gram_flush(&acc->slots[s]);
 		moments_merge(mo, &acc->slots[s].mo);
 	}
@@ -232,6 +234,12 @@ gram_moments(void *a, int first_slot, int last_slot)
 		for (int j = 0; j < i; j++)
 			mo->M[i * m + j] = mo->M[j * m + i];
 	return mo;
+}
+
+Moments *
+gram_moments(void *a, int first_slot, int last_slot)
+{
+	return gram_moments_except(a, first_slot, last_slot, -1);
 }
 
 /*

@@ -19,6 +19,7 @@ typedef struct Moments
 } Moments;
 
 extern Moments *gram_moments(void *acc, int first_slot, int last_slot);
+extern Moments *gram_moments_except(void *acc, int first_slot, int last_slot, int except);
 extern void moments_merge(Moments *a, const Moments *b);
 extern void moments_write(StringInfo buf, const Moments *mo);
 extern Moments *moments_read(BinReader *r, int m);

@@ -653,10 +653,13 @@ mldb_regmetrics_jsonb_final(PG_FUNCTION_ARGS)
  */
 
 /*
- * mldb._accuracy_trans(internal, anyelement, anyelement) RETURNS internal
+ * mldb._accuracy_trans(internal, anycompatible, anycompatible)
+ *	 RETURNS internal
  *
- * Labels are compared with the type's default equality operator (as
- * DISTINCT and GROUP BY compare them), under the input collation.
+ * Labels are compared with the default equality operator of their common
+ * type (as DISTINCT and GROUP BY compare them), under the input collation.
+ * anycompatible rather than anyelement lets an int4 label meet an int8
+ * prediction, or a bigint column meet the literal 1 as positive class.
  */
 PG_FUNCTION_INFO_V1(mldb_accuracy_trans);
 Datum
@@ -797,7 +800,7 @@ mldb_accuracy_final(PG_FUNCTION_ARGS)
 }
 
 /*
- * mldb._binary_trans(internal, anyelement, anyelement, anyelement)
+ * mldb._binary_trans(internal, anycompatible, anycompatible, anycompatible)
  *	 RETURNS internal
  *
  * Arguments: actual, predicted, positive.  A NULL positive class is an
@@ -1982,7 +1985,7 @@ binary_final(FunctionCallInfo fcinfo, BinaryMetric metric, bool *isnull)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown positive class \"%s\"",
 						state->positive ? state->positive : ""),
-				 errdetail("The positive class does not occur among the " INT64_FORMAT " actual or predicted values.",
+				 errdetail("None of the " INT64_FORMAT " counted rows has it as the actual or the predicted value.",
 						   state->tn),
 				 errhint("Pass a label that occurs in the data, spelled exactly as it is stored (for text, case and spaces matter), e.g. mldb.precision(actual, predicted, 'spam').")));
 

@@ -15,8 +15,10 @@
 #include <math.h>
 
 #include "model.h"
+#include "common/pg_prng.h"
 #include "port/pg_crc32c.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 
 #define MLDB_STATE_MAGIC	0x42444C4D	/* "MLDB" as bytes on little-endian */
 #define MLDB_STATE_FORMAT	1
@@ -39,6 +41,7 @@ static const MldbAlgorithm *const algorithms[] = {
 
 static const char *const deploy_choices[] = {"best", "always", "never", NULL};
 static const char *const impute_choices[] = {"mean", "median", "zero", "drop", NULL};
+static const char *const search_choices[] = {"grid", "random", NULL};
 
 /* Options every algorithm accepts (API.md, "Common options"). */
 const OptionDef common_options[] = {
@@ -48,6 +51,10 @@ const OptionDef common_options[] = {
 	{"standardize", OPT_BOOL},
 	{"impute", OPT_STRING, .choices = impute_choices},
 	{"max_categories", OPT_INTEGER, 1, 1e9},
+	{"search", OPT_OBJECT},
+	{"search_method", OPT_STRING, .choices = search_choices},
+	{"search_iter", OPT_INTEGER, 1, 100000},
+	{"cv", OPT_INTEGER, 2, 1000},
 	{NULL}
 };
 
@@ -140,7 +147,7 @@ option_names(const OptionDef *common, const OptionDef *algo)
 	const OptionDef *d;
 
 	initStringInfo(&s);
-	for (d = common; d->name; d++)
+	for (d = common; d != NULL && d->name; d++)
 		appendStringInfo(&s, "%s%s", s.len ? ", " : "", d->name);
 	for (d = algo; d != NULL && d->name; d++)
 		appendStringInfo(&s, "%s%s", s.len ? ", " : "", d->name);
@@ -272,6 +279,137 @@ options_validate(Jsonb *options, const OptionDef *common, const OptionDef *algo,
 			continue;			/* null = default */
 		option_check(d, &val);
 	}
+}
+
+/* ---------------------------------------------------------------------
+ * Hyperparameter search
+ * ---------------------------------------------------------------------
+ */
+
+static Jsonb *
+jsonb_from_text(const char *s)
+{
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s)));
+}
+
+/*
+ * The settings a "search" option describes (SearchSetting: the searched
+ * values, and a copy of options with them set): every combination for search_method "grid"
+ * (the default), search_iter distinct ones drawn with the seed for
+ * "random".  Keys must be the algorithm's own options, each a non-empty
+ * array of valid values.  NIL when there is no search.
+ */
+List *
+options_search_settings(Jsonb *options, const OptionDef *algo_defs, const char *algo_name)
+{
+	JsonbValue	v;
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	List	   *keys = NIL;
+	List	   *values = NIL;	/* per key: a List of JSON texts */
+	List	   *settings = NIL;
+	int			total = 1;
+	int			nkeys;
+	int		   *pick;
+	int			npick;
+
+	if (!opt_get(options, "search", &v))
+		return NIL;
+	it = JsonbIteratorInit(v.val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+		const OptionDef *d;
+		JsonbValue	arr;
+		JsonbIterator *ait;
+		List	   *vals = NIL;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		d = option_find(algo_defs, key);
+		if (d == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot search over \"%s\" for algorithm %s", key, algo_name),
+					 algo_defs->name ? errhint("Searchable options: %s.", option_names(NULL, algo_defs)) :
+					 errhint("%s has no hyperparameters to search.", algo_name)));
+		(void) JsonbIteratorNext(&it, &arr, true);
+		if (arr.type != jbvBinary || !JsonContainerIsArray(arr.val.binary.data) ||
+			JsonContainerSize(arr.val.binary.data) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("search values for \"%s\" must be a non-empty array", key),
+					 errhint("For example '{\"search\": {\"%s\": [0.1, 1, 10]}}'.", key)));
+		ait = JsonbIteratorInit(arr.val.binary.data);
+		while ((tok = JsonbIteratorNext(&ait, &v, true)) != WJB_DONE)
+		{
+			if (tok != WJB_ELEM)
+				continue;
+			option_check(d, &v);
+			vals = lappend(vals, JsonbToCString(NULL, &JsonbValueToJsonb(&v)->root, 0));
+		}
+		keys = lappend(keys, key);
+		values = lappend(values, vals);
+		if (total > 100000 / list_length(vals))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("search grid has more than 100000 settings"),
+					 errhint("Use \"search_method\": \"random\" with search_iter.")));
+		total *= list_length(vals);
+	}
+	nkeys = list_length(keys);
+	if (nkeys == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("search must name at least one option"),
+				 errhint("For example '{\"search\": {\"alpha\": [0.1, 1, 10]}}'.")));
+
+	/* which grid points: all, or a seeded sample without replacement */
+	pick = palloc(sizeof(int) * total);
+	for (int i = 0; i < total; i++)
+		pick[i] = i;
+	npick = total;
+	if (strcmp(opt_string(options, "search_method", "grid"), "random") == 0)
+	{
+		pg_prng_state rng;
+
+		pg_prng_seed(&rng, (uint64) opt_int(options, "seed", 0) ^ UINT64CONST(0x5ea4c4));
+		npick = (int) Min(opt_int(options, "search_iter", 10), total);
+		for (int i = 0; i < npick; i++)
+		{
+			int			j = i + (int) pg_prng_uint64_range(&rng, 0, total - 1 - i);
+			int			t = pick[i];
+
+			pick[i] = pick[j];
+			pick[j] = t;
+		}
+	}
+
+	for (int s = 0; s < npick; s++)
+	{
+		StringInfoData js;
+		SearchSetting *setting;
+		int			idx = pick[s];
+
+		initStringInfo(&js);
+		appendStringInfoChar(&js, '{');
+		for (int k = nkeys - 1; k >= 0; k--)
+		{
+			List	   *vals = list_nth(values, k);
+
+			appendStringInfo(&js, "%s\"%s\": %s", js.len > 1 ? ", " : "",
+							 (char *) list_nth(keys, k), (char *) list_nth(vals, idx % list_length(vals)));
+			idx /= list_length(vals);
+		}
+		appendStringInfoChar(&js, '}');
+		setting = palloc(sizeof(SearchSetting));
+		setting->params = jsonb_from_text(js.data);
+		setting->options = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(options),
+															  JsonbPGetDatum(setting->params)));
+		settings = lappend(settings, setting);
+	}
+	return settings;
 }
 
 bool

@@ -43,6 +43,14 @@ typedef struct OptionDef
 
 extern void options_validate(Jsonb *options, const OptionDef *common,
 							 const OptionDef *algo, const char *algo_name);
+typedef struct SearchSetting
+{
+	Jsonb	   *params;			/* the searched values of this setting */
+	Jsonb	   *options;		/* options with those values set */
+} SearchSetting;
+
+extern List *options_search_settings(Jsonb *options, const OptionDef *algo_defs,
+									 const char *algo_name);
 extern bool opt_present(Jsonb *options, const char *name);
 extern double opt_number(Jsonb *options, const char *name, double dflt);
 extern int64 opt_int(Jsonb *options, const char *name, int64 dflt);
@@ -71,6 +79,7 @@ typedef struct TrainOutput
 	Jsonb	   *params;			/* readable parameters for model_versions.params */
 	Jsonb	   *metrics;		/* evaluation; see train.c for the hold-out rule */
 	bool		scores_holdout; /* metrics are on the hold-out split */
+	Jsonb	   *training_info;	/* iterations, search trials; may be NULL */
 } TrainOutput;
 
 typedef struct MldbAlgorithm

@@ -636,6 +636,7 @@ mldb_train(PG_FUNCTION_ARGS)
 	ver.state = model_serialize(out.model);
 	ver.feature_stats = feature_stats;
 	ver.spec = &spec;
+	ver.training_info = out.training_info;
 	ver.train_ms = mldb_elapsed_ms(start);
 	catalog_insert_version(&ver);
 

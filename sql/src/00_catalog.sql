@@ -33,6 +33,7 @@ CREATE TABLE mldb.model_versions (
     options       jsonb NOT NULL DEFAULT '{}',
     state         bytea NOT NULL,
     feature_stats jsonb,
+    training_info jsonb,
     PRIMARY KEY (model, version)
 );
 
@@ -58,7 +59,7 @@ GRANT USAGE ON SCHEMA mldb TO PUBLIC;
 REVOKE ALL ON mldb.models, mldb.model_versions FROM PUBLIC;
 GRANT SELECT ON mldb.models TO PUBLIC;
 GRANT SELECT (model, version, algorithm, relation, target, features, trained_at, trained_by, rows_used, rows_skipped,
-              train_ms, metrics, params, options, feature_stats)
+              train_ms, metrics, params, options, feature_stats, training_info)
     ON mldb.model_versions TO PUBLIC;
 
 COMMENT ON TABLE mldb.models IS

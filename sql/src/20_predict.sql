@@ -59,3 +59,36 @@ END
 $$;
 COMMENT ON FUNCTION mldb.describe(text) IS
     'A model and its deployed version: algorithm, options, params (coefficients, statistics) and metrics of that version, as jsonb.';
+
+CREATE FUNCTION mldb.training_info(model text) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    mname text := model;
+    pinned integer;
+    result jsonb;
+    found_version integer;
+BEGIN
+    IF strpos(model, '@') > 0 THEN
+        mname := split_part(model, '@', 1);
+        pinned := split_part(model, '@', 2)::integer;
+    END IF;
+    SELECT v.version, coalesce(v.training_info, '{}'::jsonb)
+           || jsonb_build_object('version', v.version, 'rows_used', v.rows_used,
+                                 'rows_skipped', v.rows_skipped, 'train_ms', v.train_ms)
+      INTO found_version, result
+      FROM mldb.models m
+      JOIN mldb.model_versions v
+        ON v.model = m.name AND v.version = coalesce(pinned, m.deployed_version)
+     WHERE m.name = mname;
+    IF found_version IS NULL THEN
+        RAISE EXCEPTION 'model "%" does not exist or has no such version', model
+              USING ERRCODE = 'undefined_object',
+                    HINT = 'List models and versions with SELECT model, version FROM mldb.model_versions.';
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION mldb.training_info(text) IS
+    'How the deployed version (or ''model@N'') was trained: rows, time, and every search trial with its cross-validation scores.';

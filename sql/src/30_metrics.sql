@@ -161,9 +161,11 @@ COMMENT ON FUNCTION mldb._regmetrics_deserialize(bytea, internal) IS
 -- functions handle a NULL state on either side.
 -- ---------------------------------------------------------------------------
 
--- accuracy(actual anyelement, predicted anyelement): labels compared with the
--- type's default equality operator
-CREATE FUNCTION mldb._accuracy_trans(internal, anyelement, anyelement)
+-- accuracy(actual anycompatible, predicted anycompatible): labels compared with
+-- the default equality operator of their common type (anycompatible, so that
+-- e.g. an int4 label column and an int8 prediction, or a bigint label and the
+-- literal 1 as positive class, need no casts)
+CREATE FUNCTION mldb._accuracy_trans(internal, anycompatible, anycompatible)
 RETURNS internal
 AS 'MODULE_PATHNAME', 'mldb_accuracy_trans'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -188,7 +190,7 @@ RETURNS float8
 AS 'MODULE_PATHNAME', 'mldb_accuracy_final'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
-CREATE AGGREGATE mldb.accuracy(actual anyelement, predicted anyelement) (
+CREATE AGGREGATE mldb.accuracy(actual anycompatible, predicted anycompatible) (
     SFUNC        = mldb._accuracy_trans,
     STYPE        = internal,
     SSPACE       = 16,
@@ -201,7 +203,7 @@ CREATE AGGREGATE mldb.accuracy(actual anyelement, predicted anyelement) (
 
 -- precision / recall / f1_score(actual, predicted, positive): one shared
 -- state of one-vs-rest counts (tp, fp, fn, tn) for the positive class
-CREATE FUNCTION mldb._binary_trans(internal, anyelement, anyelement, anyelement)
+CREATE FUNCTION mldb._binary_trans(internal, anycompatible, anycompatible, anycompatible)
 RETURNS internal
 AS 'MODULE_PATHNAME', 'mldb_binary_trans'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -237,7 +239,7 @@ AS 'MODULE_PATHNAME', 'mldb_f1_final'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- PRECISION is an SQL keyword: call it schema-qualified, mldb.precision(...)
-CREATE AGGREGATE mldb.precision(actual anyelement, predicted anyelement, positive anyelement) (
+CREATE AGGREGATE mldb.precision(actual anycompatible, predicted anycompatible, positive anycompatible) (
     SFUNC        = mldb._binary_trans,
     STYPE        = internal,
     SSPACE       = 64,
@@ -248,7 +250,7 @@ CREATE AGGREGATE mldb.precision(actual anyelement, predicted anyelement, positiv
     PARALLEL     = SAFE
 );
 
-CREATE AGGREGATE mldb.recall(actual anyelement, predicted anyelement, positive anyelement) (
+CREATE AGGREGATE mldb.recall(actual anycompatible, predicted anycompatible, positive anycompatible) (
     SFUNC        = mldb._binary_trans,
     STYPE        = internal,
     SSPACE       = 64,
@@ -259,7 +261,7 @@ CREATE AGGREGATE mldb.recall(actual anyelement, predicted anyelement, positive a
     PARALLEL     = SAFE
 );
 
-CREATE AGGREGATE mldb.f1_score(actual anyelement, predicted anyelement, positive anyelement) (
+CREATE AGGREGATE mldb.f1_score(actual anycompatible, predicted anycompatible, positive anycompatible) (
     SFUNC        = mldb._binary_trans,
     STYPE        = internal,
     SSPACE       = 64,
@@ -383,13 +385,13 @@ CREATE AGGREGATE mldb._classification_metrics(actual text, predicted text) (
     PARALLEL     = SAFE
 );
 
-COMMENT ON AGGREGATE mldb.accuracy(anyelement, anyelement) IS
+COMMENT ON AGGREGATE mldb.accuracy(anycompatible, anycompatible) IS
     'fraction of rows where actual = predicted (the type''s default equality), as sklearn accuracy_score; rows with a NULL actual or predicted value are skipped, NULL for no rows';
-COMMENT ON AGGREGATE mldb.precision(anyelement, anyelement, anyelement) IS
+COMMENT ON AGGREGATE mldb.precision(anycompatible, anycompatible, anycompatible) IS
     'tp / (tp + fp) for the given positive class, as sklearn precision_score(pos_label=positive); 0 when nothing is predicted positive; error if the positive class never occurs; rows with a NULL actual or predicted value are skipped, NULL for no rows';
-COMMENT ON AGGREGATE mldb.recall(anyelement, anyelement, anyelement) IS
+COMMENT ON AGGREGATE mldb.recall(anycompatible, anycompatible, anycompatible) IS
     'tp / (tp + fn) for the given positive class, as sklearn recall_score(pos_label=positive); 0 when no actual value is positive; error if the positive class never occurs; rows with a NULL actual or predicted value are skipped, NULL for no rows';
-COMMENT ON AGGREGATE mldb.f1_score(anyelement, anyelement, anyelement) IS
+COMMENT ON AGGREGATE mldb.f1_score(anycompatible, anycompatible, anycompatible) IS
     'harmonic mean of precision and recall, 2 tp / (2 tp + fp + fn), for the given positive class, as sklearn f1_score(pos_label=positive); error if the positive class never occurs; rows with a NULL actual or predicted value are skipped, NULL for no rows';
 COMMENT ON AGGREGATE mldb.roc_auc(bool, float8) IS
     'exact area under the ROC curve of score against label (ties count 1/2), as sklearn roc_auc_score; memory grows with the number of distinct scores; error if only one class is present or a score is NaN; rows with a NULL label or score are skipped, NULL for no rows';
@@ -398,9 +400,9 @@ COMMENT ON AGGREGATE mldb.log_loss(bool, float8) IS
 COMMENT ON AGGREGATE mldb._classification_metrics(text, text) IS
     'internal: accuracy and per-class, macro and weighted precision/recall/f1 of (actual, predicted) labels as jsonb, used by mldb.evaluate; at most 1000 classes; NULL for no rows';
 
-COMMENT ON FUNCTION mldb._accuracy_trans(internal, anyelement, anyelement) IS
+COMMENT ON FUNCTION mldb._accuracy_trans(internal, anycompatible, anycompatible) IS
     'internal: transition function of mldb.accuracy';
-COMMENT ON FUNCTION mldb._binary_trans(internal, anyelement, anyelement, anyelement) IS
+COMMENT ON FUNCTION mldb._binary_trans(internal, anycompatible, anycompatible, anycompatible) IS
     'internal: transition function of mldb.precision, recall and f1_score';
 COMMENT ON FUNCTION mldb._rocauc_trans(internal, bool, float8) IS
     'internal: transition function of mldb.roc_auc';
