@@ -148,6 +148,7 @@ reseed_empty(int k, int dim, double *centers, bool *empty, const double *Z, int 
 
 		if (!empty[c])
 			continue;
+		CHECK_FOR_INTERRUPTS();
 		for (int i = 0; i < m; i++)
 		{
 			const double *z = Z + (Size) i * dim;
@@ -348,6 +349,8 @@ kmeanspp(const double *Z, int m, int dim, int k, pg_prng_state *rng, double *cen
 			int			id = m - 1;
 			double		cpot = 0;
 
+			CHECK_FOR_INTERRUPTS();
+
 			/* first row whose cumulative potential exceeds r */
 			for (int i = 0; i < m; i++)
 			{
@@ -402,7 +405,11 @@ lloyd_sample(const double *Z, int m, int dim, int k, double *centers,
 		for (int i = 0; i < m; i++)
 		{
 			const double *z = Z + (Size) i * dim;
-			int			c = nearest(k, dim, centers, z, &d2);
+			int			c;
+
+			if ((i & 1023) == 0)
+				CHECK_FOR_INTERRUPTS();
+			c = nearest(k, dim, centers, z, &d2);
 
 			cnt[c] += 1;
 			for (int j = 0; j < dim; j++)

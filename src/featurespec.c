@@ -210,6 +210,10 @@ featurespec_write(StringInfo buf, const FeatureSpec *spec)
 	bin_write_int32(buf, spec->target != NULL);
 	if (spec->target != NULL)
 		bin_write_string(buf, spec->target);
+	bin_write_int32(buf, spec->nclasses);
+	for (int k = 0; k < spec->nclasses; k++)
+		bin_write_string(buf, spec->classes[k]);
+	bin_write_int32(buf, spec->classes_numeric);
 }
 
 /* Reads a spec, recomputes its layout and checks it against the stored one. */
@@ -250,6 +254,13 @@ featurespec_read(BinReader *r)
 	}
 	if (bin_read_int32(r))
 		spec->target = bin_read_string(r);
+	spec->nclasses = bin_read_int32(r);
+	if (spec->nclasses < 0 || (Size) spec->nclasses > r->len - r->pos)
+		bin_corrupted(r, "class count out of range");
+	spec->classes = palloc(sizeof(char *) * Max(spec->nclasses, 1));
+	for (int k = 0; k < spec->nclasses; k++)
+		spec->classes[k] = bin_read_string(r);
+	spec->classes_numeric = bin_read_int32(r);
 	featurespec_layout(spec);
 	if (spec->dim != dim)
 		bin_corrupted(r, "feature widths do not add up to the dimension");
@@ -443,5 +454,115 @@ featurespec_encode(const FeatureBinding *b, const Datum *values,
 				x[c->offset + level - c->drop_first] = 1.0;
 		}
 	}
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * The target
+ * ---------------------------------------------------------------------
+ */
+
+typedef struct LabelSort
+{
+	char	   *label;
+	double		value;
+} LabelSort;
+
+static int
+label_cmp_numeric(const void *a, const void *b)
+{
+	double		x = ((const LabelSort *) a)->value;
+	double		y = ((const LabelSort *) b)->value;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static int
+label_cmp_text(const void *a, const void *b)
+{
+	return strcmp(((const LabelSort *) a)->label, ((const LabelSort *) b)->label);
+}
+
+/*
+ * Fix the class order: numeric labels by value, booleans false before
+ * true, anything else by byte order, so mldb.classes() is stable whatever
+ * the frequencies.
+ */
+void
+featurespec_set_classes(FeatureSpec *spec, char **labels, int n, Oid type)
+{
+	LabelSort  *ls = palloc(sizeof(LabelSort) * Max(n, 1));
+	Oid			base = getBaseType(type);
+
+	spec->classes_numeric = featurespec_numeric_conv(type) != NULL || base == BOOLOID;
+	for (int k = 0; k < n; k++)
+	{
+		ls[k].label = labels[k];
+		ls[k].value = base == BOOLOID ? (strcmp(labels[k], "true") == 0) : strtod(labels[k], NULL);
+	}
+	qsort(ls, n, sizeof(LabelSort), spec->classes_numeric ? label_cmp_numeric : label_cmp_text);
+	spec->nclasses = n;
+	spec->classes = palloc(sizeof(char *) * Max(n, 1));
+	for (int k = 0; k < n; k++)
+		spec->classes[k] = ls[k].label;
+}
+
+TargetBinding *
+featurespec_bind_target(const FeatureSpec *spec, Oid type)
+{
+	TargetBinding *tb = palloc0(sizeof(TargetBinding));
+
+	tb->conv = featurespec_numeric_conv(type);
+	if (spec->nclasses > 0)
+	{
+		Oid			outfn;
+		bool		varlena;
+		Oid			base = getBaseType(type);
+
+		tb->classes = palloc0(sizeof(ColumnBinding));
+		tb->classes->text_like = base == TEXTOID || base == VARCHAROID;
+		getTypeOutputInfo(type, &outfn, &varlena);
+		fmgr_info(outfn, &tb->classes->outfn);
+		tb->classes->map = levelmap_build(spec->classes, spec->nclasses);
+	}
+	else if (tb->conv == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("target \"%s\" must be numeric, not %s", spec->target, format_type_be(type)),
+				 errhint("Regression needs a numeric target.")));
+	return tb;
+}
+
+/*
+ * y: the target value, or the class index.  False (skip the row) for a
+ * NULL or non-finite target and for a label outside the classes (which can
+ * only be a hold-out row: the classes come from the training rows).
+ */
+bool
+featurespec_encode_target(const TargetBinding *tb, Datum value, bool isnull, double *y)
+{
+	int			len;
+	const char *s;
+	int			k;
+
+	if (isnull)
+		return false;
+	if (tb->conv != NULL)
+	{
+		double		v = tb->conv(value);
+
+		if (!isfinite(v))
+			return false;
+		if (tb->classes == NULL)
+		{
+			*y = v;
+			return true;
+		}
+	}
+	s = featurespec_datum_text(tb->classes, value, &len);
+	k = levelmap_find(tb->classes->map, s, len);
+	if (k < 0)
+		return false;
+	*y = k;
 	return true;
 }

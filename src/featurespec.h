@@ -53,6 +53,10 @@ typedef struct FeatureSpec
 	FeatureColumn *cols;
 	int32		dim;			/* length of the encoded vector */
 	char	   *target;			/* NULL for unsupervised models */
+	/* classification: the labels (as text) in class order, else 0 */
+	int32		nclasses;
+	char	  **classes;
+	int32		classes_numeric;	/* labels are numbers or booleans */
 } FeatureSpec;
 
 typedef double (*NumericConv) (Datum d);
@@ -94,5 +98,17 @@ extern FeatureBinding *featurespec_bind(const FeatureSpec *spec, const Oid *type
 extern const char *featurespec_datum_text(const ColumnBinding *cb, Datum d, int *len);
 extern bool featurespec_encode(const FeatureBinding *b, const Datum *values,
 							   const bool *isnull, double *x);
+
+/* The target bound to its type: a number, or a class index. */
+typedef struct TargetBinding
+{
+	NumericConv conv;			/* regression; also NaN checks of numeric labels */
+	ColumnBinding *classes;		/* classification */
+} TargetBinding;
+
+extern TargetBinding *featurespec_bind_target(const FeatureSpec *spec, Oid type);
+extern bool featurespec_encode_target(const TargetBinding *tb, Datum value, bool isnull,
+									  double *y);
+extern void featurespec_set_classes(FeatureSpec *spec, char **labels, int n, Oid type);
 
 #endif

@@ -2033,8 +2033,6 @@ rocauc_add(RocAucState *state, double score, bool label)
 				e->nneg++;
 			return;
 		}
-		if (score < e->score)
-			state->compact = false;
 	}
 
 	if (state->nentries == state->capacity)
@@ -2043,6 +2041,10 @@ rocauc_add(RocAucState *state, double score, bool label)
 		if (state->nentries > state->capacity / 2)
 			rocauc_resize(state, state->capacity * 2);
 	}
+
+	/* compare with the last entry as it is now, after any compaction */
+	if (state->nentries > 0 && !(score > state->entries[state->nentries - 1].score))
+		state->compact = false;
 
 	e = &state->entries[state->nentries++];
 	e->score = score;

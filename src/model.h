@@ -106,7 +106,11 @@ typedef struct MldbAlgorithm
 	bool		deferred_impute;
 
 	void		(*train) (const TrainInput *in, TrainOutput *out);
+
+	/* regression value, cluster id, or a classifier's class index */
 	double		(*predict) (const MldbModel *m, const double *x);
+	/* classifiers: proba[spec->nclasses] in class order */
+	void		(*predict_proba) (const MldbModel *m, const double *x, double *proba);
 	void		(*write) (StringInfo buf, const MldbModel *m);
 	void	   *(*read) (BinReader *r, const MldbModel *m);
 

@@ -48,7 +48,7 @@ typedef struct PassState
 	int64		rows_skipped;
 	/* call-site scratch, rebuilt after deserialization when needed */
 	FeatureBinding *binding;
-	NumericConv target_conv;
+	TargetBinding *target;
 	RowHasher  *hasher;
 	double	   *x;
 	Datum	   *values;
@@ -148,11 +148,7 @@ pass_state_bind(PassState *st, FunctionCallInfo fcinfo)
 	for (int i = 0; i < nargs; i++)
 		types[i] = get_fn_expr_argtype(fcinfo->flinfo, i + 2);
 	if (ntarget)
-	{
-		st->target_conv = featurespec_numeric_conv(types[0]);
-		if (st->target_conv == NULL)
-			elog(ERROR, "training pass target has non-numeric type %s", format_type_be(types[0]));
-	}
+		st->target = featurespec_bind_target(spec, types[0]);
 	st->binding = featurespec_bind(spec, types + ntarget, "training");
 	st->hasher = rowhash_bind(types, nargs);
 	st->x = palloc0(sizeof(double) * Max(spec->dim, 1));
@@ -214,19 +210,10 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 	}
 
 	ntarget = st->ctx->spec->target != NULL ? 1 : 0;
-	if (ntarget)
+	if (ntarget && !featurespec_encode_target(st->target, st->values[0], st->isnull[0], &y))
 	{
-		if (st->isnull[0])
-		{
-			st->rows_skipped++;
-			PG_RETURN_POINTER(st);
-		}
-		y = st->target_conv(st->values[0]);
-		if (!isfinite(y))
-		{
-			st->rows_skipped++;
-			PG_RETURN_POINTER(st);
-		}
+		st->rows_skipped++;
+		PG_RETURN_POINTER(st);
 	}
 	if (!featurespec_encode(st->binding, st->values + ntarget, st->isnull + ntarget, st->x))
 	{

@@ -39,6 +39,10 @@
 
 PG_FUNCTION_INFO_V1(mldb_predict);
 PG_FUNCTION_INFO_V1(mldb_transform);
+PG_FUNCTION_INFO_V1(mldb_predict_class);
+PG_FUNCTION_INFO_V1(mldb_predict_proba);
+PG_FUNCTION_INFO_V1(mldb_predict_proba_class);
+PG_FUNCTION_INFO_V1(mldb_classes);
 
 #define MODEL_REF_LEN (NAMEDATALEN + 16)
 
@@ -81,6 +85,8 @@ typedef struct CallSite
 	char		elemalign;
 	Datum	   *values;
 	bool	   *isnull;
+	bool		class_arg;		/* predict_proba(model, row, 'class') */
+	bool		allow_class_arg;
 	Datum	   *fvalues;		/* ARGS_ROW: the feature columns picked out */
 	bool	   *fnull;
 	double	   *x;
@@ -191,7 +197,20 @@ callsite_bind(CallSite *cs, FunctionCallInfo fcinfo)
 	const FeatureSpec *spec = cs->model->spec;
 	int			nargs = PG_NARGS() - 1;
 	Oid			t0 = nargs >= 1 ? get_fn_expr_argtype(fcinfo->flinfo, 1) : InvalidOid;
+	Oid			tlast = nargs >= 1 ? get_fn_expr_argtype(fcinfo->flinfo, nargs) : InvalidOid;
 	Oid		   *types;
+
+	/* a trailing class name: after a row, object or array, or after every feature */
+	cs->class_arg = false;
+	if (cs->allow_class_arg && nargs >= 2 &&
+		tlast == TEXTOID &&
+		((nargs == 2 && (type_is_rowtype(t0) || getBaseType(t0) == JSONBOID ||
+						 OidIsValid(get_element_type(t0)))) ||
+		 nargs - 1 == spec->ncols))
+	{
+		cs->class_arg = true;
+		nargs--;
+	}
 
 	cs->values = palloc(sizeof(Datum) * Max(spec->ncols, nargs) + 1);
 	cs->isnull = palloc(sizeof(bool) * Max(spec->ncols, nargs) + 1);
@@ -416,7 +435,7 @@ callsite_encode(CallSite *cs, FunctionCallInfo fcinfo)
  * previous row (another session deployed, this one retrained, ...).
  */
 static CallSite *
-callsite_get(FunctionCallInfo fcinfo)
+callsite_get(FunctionCallInfo fcinfo, bool allow_class_arg)
 {
 	CallSite   *cs = (CallSite *) fcinfo->flinfo->fn_extra;
 	MemoryContext old;
@@ -440,6 +459,7 @@ callsite_get(FunctionCallInfo fcinfo)
 		MemoryContextReset(cs->cxt);
 	cs->rowtype = InvalidOid;
 	cs->rowtypmod = -1;
+	cs->allow_class_arg = allow_class_arg;
 	old = MemoryContextSwitchTo(cs->cxt);
 	cs->ref = pstrdup(ref);
 	cs->model = mldb_model_lookup(cs->ref, &version);
@@ -454,20 +474,20 @@ callsite_get(FunctionCallInfo fcinfo)
  * result is NULL (NULL model name, NULL row, a NULL feature).
  */
 static CallSite *
-callsite_row(FunctionCallInfo fcinfo)
+callsite_row(FunctionCallInfo fcinfo, bool allow_class_arg)
 {
 	CallSite   *cs;
 
 	if (PG_ARGISNULL(0))
 		return NULL;
-	cs = callsite_get(fcinfo);
+	cs = callsite_get(fcinfo, allow_class_arg);
 
 	/* the model name may vary per row: then the call site is rebound */
 	if (VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) != strlen(cs->ref) ||
 		memcmp(VARDATA_ANY(PG_GETARG_TEXT_PP(0)), cs->ref, strlen(cs->ref)) != 0)
 	{
 		cs->generation = 0;
-		cs = callsite_get(fcinfo);
+		cs = callsite_get(fcinfo, allow_class_arg);
 	}
 
 	/* a NULL row, array or object: nothing to encode */
@@ -478,21 +498,136 @@ callsite_row(FunctionCallInfo fcinfo)
 	return cs;
 }
 
+static void
+require_classifier(const CallSite *cs, const char *fn)
+{
+	if (cs->model->spec->nclasses == 0 || cs->model->algo->predict_proba == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model \"%s\" (%s) is not a classifier", cs->ref, cs->model->algo->name),
+				 errhint("%s applies to classification models; use mldb.predict.", fn)));
+}
+
 Datum
 mldb_predict(PG_FUNCTION_ARGS)
 {
-	CallSite   *cs = callsite_row(fcinfo);
+	CallSite   *cs = callsite_row(fcinfo, false);
+	const FeatureSpec *spec;
+	double		v;
 
 	if (cs == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(cs->model->algo->predict(cs->model, cs->x));
+	spec = cs->model->spec;
+	v = cs->model->algo->predict(cs->model, cs->x);
+	if (spec->nclasses == 0)
+		PG_RETURN_FLOAT8(v);
+	/* a classifier: its label, when the label is a number or a boolean */
+	if (!spec->classes_numeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("model \"%s\" predicts text labels, which predict cannot return as float8", cs->ref),
+				 errhint("Use mldb.predict_class(model, ...) for the label, or mldb.predict_proba for probabilities.")));
+	if (strcmp(spec->classes[(int) v], "true") == 0)
+		PG_RETURN_FLOAT8(1.0);
+	if (strcmp(spec->classes[(int) v], "false") == 0)
+		PG_RETURN_FLOAT8(0.0);
+	PG_RETURN_FLOAT8(strtod(spec->classes[(int) v], NULL));
+}
+
+/* mldb.predict_class(model, VARIADIC "any") RETURNS text */
+Datum
+mldb_predict_class(PG_FUNCTION_ARGS)
+{
+	CallSite   *cs = callsite_row(fcinfo, false);
+	int			k;
+
+	if (cs == NULL)
+		PG_RETURN_NULL();
+	require_classifier(cs, "predict_class");
+	k = (int) cs->model->algo->predict(cs->model, cs->x);
+	PG_RETURN_TEXT_P(cstring_to_text(cs->model->spec->classes[k]));
+}
+
+/* The probabilities of the call's row, in class order. */
+static double *
+callsite_proba(CallSite *cs)
+{
+	double	   *proba = palloc(sizeof(double) * cs->model->spec->nclasses);
+
+	require_classifier(cs, "predict_proba");
+	cs->model->algo->predict_proba(cs->model, cs->x, proba);
+	return proba;
+}
+
+/* mldb.predict_proba(model, VARIADIC "any"): float8[] in class order */
+Datum
+mldb_predict_proba(PG_FUNCTION_ARGS)
+{
+	CallSite   *cs = callsite_row(fcinfo, false);
+	double	   *proba;
+	Datum	   *elems;
+	int			n;
+
+	if (cs == NULL)
+		PG_RETURN_NULL();
+	proba = callsite_proba(cs);
+	n = cs->model->spec->nclasses;
+	elems = palloc(sizeof(Datum) * n);
+	for (int k = 0; k < n; k++)
+		elems[k] = Float8GetDatum(proba[k]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, FLOAT8OID, sizeof(float8),
+										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* mldb.predict_proba(model, row|jsonb|float8[], class text): one class's */
+Datum
+mldb_predict_proba_class(PG_FUNCTION_ARGS)
+{
+	CallSite   *cs = callsite_row(fcinfo, true);
+	const FeatureSpec *spec;
+	double	   *proba;
+	char	   *name;
+	int			last = PG_NARGS() - 1;
+
+	if (cs == NULL || PG_ARGISNULL(last))
+		PG_RETURN_NULL();
+	proba = callsite_proba(cs);
+	spec = cs->model->spec;
+	name = text_to_cstring(PG_GETARG_TEXT_PP(last));
+	for (int k = 0; k < spec->nclasses; k++)
+		if (strcmp(spec->classes[k], name) == 0)
+			PG_RETURN_FLOAT8(proba[k]);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("model \"%s\" has no class \"%s\"", cs->ref, name),
+			 errhint("Its classes are listed by SELECT mldb.classes('%s').", cs->ref)));
+	PG_RETURN_NULL();
+}
+
+/* mldb.classes(model) RETURNS text[]: a classifier's labels in class order */
+Datum
+mldb_classes(PG_FUNCTION_ARGS)
+{
+	int32		version;
+	MldbModel  *m = mldb_model_lookup(text_to_cstring(PG_GETARG_TEXT_PP(0)), &version);
+	Datum	   *elems;
+
+	if (m->spec->nclasses == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model \"%s\" is not a classifier", text_to_cstring(PG_GETARG_TEXT_PP(0))),
+				 errhint("mldb.classes applies to classification models.")));
+	elems = palloc(sizeof(Datum) * m->spec->nclasses);
+	for (int k = 0; k < m->spec->nclasses; k++)
+		elems[k] = CStringGetTextDatum(m->spec->classes[k]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, m->spec->nclasses, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
 /* mldb.transform(model, VARIADIC "any") RETURNS float8[] */
 Datum
 mldb_transform(PG_FUNCTION_ARGS)
 {
-	CallSite   *cs = callsite_row(fcinfo);
+	CallSite   *cs = callsite_row(fcinfo, false);
 	const MldbAlgorithm *algo;
 	int			n;
 	double	   *out;

@@ -38,6 +38,7 @@ PG_FUNCTION_INFO_V1(mldb_train);
 #define DEFAULT_TEST_SIZE 0.25
 #define DEFAULT_SEED 0
 #define DEFAULT_MAX_CATEGORIES 100
+#define MLDB_MAX_CLASSES 1000
 
 static bool
 starts_with_keyword(const char *s, const char *kw)
@@ -428,6 +429,35 @@ all_null_column(const char *name)
 }
 
 /*
+ * The classes of a classifier: the distinct labels of the training rows
+ * (NULL and, for numeric labels, NaN are not labels: those rows are
+ * skipped and counted).
+ */
+static void
+set_classes(FeatureSpec *spec, const ColumnProfile *cp, Oid target_type)
+{
+	char	  **labels = palloc(sizeof(char *) * Max(cp->nlevels, 1));
+	int			n = 0;
+	bool		numeric = featurespec_numeric_conv(target_type) != NULL;
+
+	for (int k = 0; k < cp->nlevels; k++)
+		if (!numeric || isfinite(strtod(cp->levels[k], NULL)))
+			labels[n++] = cp->levels[k];
+	if (n < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target \"%s\" has %s in the training rows", spec->target,
+						n == 0 ? "no label" : psprintf("a single class (%s)", labels[0])),
+				 errhint("A classifier needs at least two classes; check the relation or its WHERE clause.")));
+	if (n > MLDB_MAX_CLASSES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("target \"%s\" has %d classes, more than %d", spec->target, n, MLDB_MAX_CLASSES),
+				 errhint("Is it really a class label? Group the rare ones in a query passed as relation, or use a regression.")));
+	featurespec_set_classes(spec, labels, n, target_type);
+}
+
+/*
  * Fix the encoding of every feature (API.md "Common options"): the
  * profiling pass gives vocabularies and means; it is skipped when every
  * feature is numeric and the algorithm can take missing values as
@@ -449,7 +479,8 @@ prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
 	for (int i = 0; i < spec->ncols; i++)
 		has_numeric |= spec->cols[i].kind == FEATURE_NUMERIC;
 
-	if (featurespec_has_categorical(spec) || (mean && has_numeric && !algo->deferred_impute))
+	if (featurespec_has_categorical(spec) || algo->task == MLDB_TASK_CLASSIFICATION ||
+		(mean && has_numeric && !algo->deferred_impute))
 	{
 		/* profile the target (as a plain column) and the features */
 		FeatureSpec *ps = palloc0(sizeof(FeatureSpec));
@@ -459,7 +490,7 @@ prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
 		if (off)
 		{
 			ps->cols[0].name = spec->target;
-			ps->cols[0].kind = featurespec_numeric_conv(target_type) ? FEATURE_NUMERIC : FEATURE_CATEGORICAL;
+			ps->cols[0].kind = algo->task == MLDB_TASK_REGRESSION ? FEATURE_NUMERIC : FEATURE_CATEGORICAL;
 			ps->cols[0].missing = MISSING_IMPUTE;
 			ps->cols[0].other_level = -1;
 			ps->cols[0].null_level = -1;
@@ -470,6 +501,8 @@ prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
 	}
 	if (strcmp(impute, "median") == 0 && has_numeric)
 		medians = training_medians(in);
+	if (algo->task == MLDB_TASK_CLASSIFICATION)
+		set_classes(spec, &p->cols[0], target_type);
 
 	for (int i = 0; i < spec->ncols; i++)
 	{
@@ -583,6 +616,13 @@ mldb_train(PG_FUNCTION_ARGS)
 					 errmsg("algorithm %s needs a target column", algo->name),
 					 errhint("Pass target => 'column'.")));
 		target_type = TupleDescAttr(desc, mldb_find_column(desc, target, "target", relation))->atttypid;
+		if (algo->task == MLDB_TASK_CLASSIFICATION && featurespec_numeric_conv(target_type) == NULL &&
+			!featurespec_is_categorical_type(target_type))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("target column \"%s\" has type %s, which cannot be a class label",
+							target, format_type_be(target_type)),
+					 errhint("Use a text, boolean, integer or numeric label; cast it in a query passed as relation.")));
 		if (algo->task == MLDB_TASK_REGRESSION && featurespec_numeric_conv(target_type) == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),

@@ -5,6 +5,34 @@ CREATE FUNCTION mldb.predict(model text, VARIADIC "any") RETURNS float8
 COMMENT ON FUNCTION mldb.predict(text, VARIADIC "any") IS
     'Predict with the deployed version (or ''model@N''): pass a whole row, a numeric array, a jsonb object, or the features in order.';
 
+CREATE FUNCTION mldb.predict_class(model text, VARIADIC "any") RETURNS text
+    AS 'MODULE_PATHNAME', 'mldb_predict_class' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mldb.predict_class(text, VARIADIC "any") IS
+    'A classifier''s predicted label, as text (same argument forms as mldb.predict).';
+
+CREATE FUNCTION mldb.predict_proba(model text, VARIADIC "any") RETURNS float8[]
+    AS 'MODULE_PATHNAME', 'mldb_predict_proba' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mldb.predict_proba(text, VARIADIC "any") IS
+    'Class probabilities in mldb.classes(model) order (same argument forms as mldb.predict).';
+
+CREATE FUNCTION mldb.predict_proba(model text, "row" record, class text) RETURNS float8
+    AS 'MODULE_PATHNAME', 'mldb_predict_proba_class' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mldb.predict_proba(model text, features jsonb, class text) RETURNS float8
+    AS 'MODULE_PATHNAME', 'mldb_predict_proba_class' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mldb.predict_proba(model text, features float8[], class text) RETURNS float8
+    AS 'MODULE_PATHNAME', 'mldb_predict_proba_class' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mldb.predict_proba(text, record, text) IS
+    'The probability of one class for a whole row.';
+COMMENT ON FUNCTION mldb.predict_proba(text, jsonb, text) IS
+    'The probability of one class for a jsonb object of features.';
+COMMENT ON FUNCTION mldb.predict_proba(text, float8[], text) IS
+    'The probability of one class for a feature array in the model''s order.';
+
+CREATE FUNCTION mldb.classes(model text) RETURNS text[]
+    AS 'MODULE_PATHNAME', 'mldb_classes' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mldb.classes(text) IS
+    'A classifier''s labels, in the order of predict_proba.';
+
 CREATE FUNCTION mldb.transform(model text, VARIADIC "any") RETURNS float8[]
     AS 'MODULE_PATHNAME', 'mldb_transform' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION mldb.transform(text, VARIADIC "any") IS
