@@ -22,6 +22,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -109,11 +110,20 @@ mldb_catalog_changed(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
+/*
+ * Reads run read_only only in parallel workers (which may not start a
+ * command): elsewhere a fresh snapshot makes a version inserted earlier in
+ * the same statement visible, as mldb.train's scoring of the version it
+ * just stored needs.
+ */
 static int
 catalog_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 			 bool read_only)
 {
-	int			ret = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
+	int			ret;
+
+	read_only = read_only && IsInParallelMode();
+	ret = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
 
 	if (ret < 0)
 		elog(ERROR, "mldb catalog statement failed (%d): %s", ret, sql);
@@ -361,6 +371,20 @@ catalog_version_jsonb(const char *model, int32 version, const char *column)
 		result = getvarlena(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, caller);
 	catalog_leave(&s);
 	return result;
+}
+
+/* Record the metrics of a version (computed after it was stored). */
+void
+catalog_set_version_metrics(const char *model, int32 version, Jsonb *metrics)
+{
+	CatalogScope s;
+	Oid			types[3] = {TEXTOID, INT4OID, JSONBOID};
+	Datum		values[3] = {CStringGetTextDatum(model), Int32GetDatum(version), JsonbPGetDatum(metrics)};
+
+	catalog_enter(&s);
+	catalog_exec("UPDATE mldb.model_versions SET metrics = $3 WHERE model = $1 AND version = $2",
+				 3, types, values, NULL, false);
+	catalog_leave(&s);
 }
 
 /* The relation a version was trained on. */

@@ -48,6 +48,7 @@ extern void catalog_insert_version(const CatalogVersion *v);
 extern void catalog_set_deployed(const char *model, int32 version);
 extern Jsonb *catalog_version_jsonb(const char *model, int32 version, const char *column);
 extern char *catalog_version_relation(const char *model, int32 version);
+extern void catalog_set_version_metrics(const char *model, int32 version, Jsonb *metrics);
 extern bytea *catalog_fetch_state(const char *model, int32 version, int32 *version_out);
 extern void catalog_drop_model(const char *model);
 extern void mldb_parse_model_ref(const char *ref, char **name, int32 *version);

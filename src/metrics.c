@@ -155,9 +155,9 @@ typedef struct RocAucState
 
 #define ROCAUC_HEADER_SIZE		(4 + 8)
 #define ROCAUC_ENTRY_SIZE		(8 + 8 + 8)
-/* most entries a serialized state (a bytea, at most 1 GB) can hold */
+/* most entries a serialized state (a bytea, under 1 GB) can hold */
 #define ROCAUC_MAX_SERIAL_ENTRIES \
-	((int64) ((MaxAllocSize - VARHDRSZ - ROCAUC_HEADER_SIZE) / ROCAUC_ENTRY_SIZE))
+	((int64) ((MaxAllocSize - VARHDRSZ - ROCAUC_HEADER_SIZE - 1) / ROCAUC_ENTRY_SIZE))
 
 /* mldb.log_loss */
 typedef struct LogLossState
@@ -1460,9 +1460,12 @@ mldb_clsmetrics_merge(ClsMetricsState *dst, const ClsMetricsState *src)
 	{
 		const ClsMetricsClass *s = &src->classes[i];
 		bool		inserted;
+		int			k;
 		ClsMetricsClass *d;
 
-		d = &dst->classes[clsmetrics_class(dst, s->label, s->len, &inserted)];
+		/* look up first: inserting may move dst->classes */
+		k = clsmetrics_class(dst, s->label, s->len, &inserted);
+		d = &dst->classes[k];
 		d->support += s->support;
 		d->predicted += s->predicted;
 		d->tp += s->tp;

@@ -28,14 +28,15 @@ extern const PassKind gram_pass_kind;
 extern const PassKind profile_pass_kind;
 extern const PassKind sample_pass_kind;
 extern const PassKind kmeans_pass_kind;
+extern const PassKind nb_pass_kind;
 
 /* Registry of accumulators, indexed by PassKindId. */
 static const PassKind *const pass_kinds[] = {
-	NULL,
-	&gram_pass_kind,
-	&profile_pass_kind,
-	&sample_pass_kind,
-	&kmeans_pass_kind,
+	[PASS_GRAM] = &gram_pass_kind,
+	[PASS_PROFILE] = &profile_pass_kind,
+	[PASS_SAMPLE] = &sample_pass_kind,
+	[PASS_KMEANS] = &kmeans_pass_kind,
+	[PASS_NB] = &nb_pass_kind,
 };
 
 typedef struct PassState

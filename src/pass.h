@@ -20,7 +20,9 @@ typedef enum PassKindId
 	PASS_GRAM = 1,				/* centered moments of [x, y] per slot (gram.c) */
 	PASS_PROFILE = 2,			/* per-column statistics, vocabularies (profile.c) */
 	PASS_SAMPLE = 3,			/* bottom-k row sample + feature moments (sample.c) */
-	PASS_KMEANS = 4				/* one Lloyd step of k-means (algo_kmeans.c) */
+	PASS_KMEANS = 4,			/* one Lloyd step of k-means (algo_kmeans.c) */
+	/* 5 is taken by logistic regression's Newton pass (algo_logistic.c) */
+	PASS_NB = 6					/* per-class moments for naive bayes (algo_nb.c) */
 } PassKindId;
 
 /*

@@ -680,6 +680,20 @@ mldb_train(PG_FUNCTION_ARGS)
 	ver.train_ms = mldb_elapsed_ms(start);
 	catalog_insert_version(&ver);
 
+	/*
+	 * Algorithms that cannot score themselves from their passes are scored
+	 * by evaluating the stored version (visible to this transaction only).
+	 */
+	if (out.metrics == NULL && out.model->spec->target != NULL)
+	{
+		out.metrics = mldb_evaluate_version(model_name, ver.version, NULL);
+		if (out.metrics != NULL)
+		{
+			out.scores_holdout = metrics_on_holdout(out.metrics);
+			catalog_set_version_metrics(model_name, ver.version, out.metrics);
+		}
+	}
+
 	deploy_rule = opt_string(options, "deploy", "best");
 	deployed = should_deploy(deploy_rule, &old, created, algo, &out);
 	if (deployed)
@@ -691,7 +705,8 @@ mldb_train(PG_FUNCTION_ARGS)
 	values[3] = Int64GetDatum(out.rows_used);
 	values[4] = Int64GetDatum(out.rows_skipped);
 	values[5] = Float8GetDatum(ver.train_ms);
-	values[6] = JsonbPGetDatum(out.metrics);
+	values[6] = out.metrics ? JsonbPGetDatum(out.metrics) : (Datum) 0;
+	nulls[6] = out.metrics == NULL;
 	values[7] = BoolGetDatum(deployed);
 	result_desc = BlessTupleDesc(result_desc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(result_desc, values, nulls)));

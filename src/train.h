@@ -11,6 +11,7 @@
 
 extern char *mldb_resolve_relation(const char *relation);
 extern TupleDesc mldb_relation_columns(const char *from_sql);
+extern Jsonb *mldb_evaluate_version(const char *name, int32 version, const char *relation);
 extern int	mldb_find_column(TupleDesc desc, const char *name, const char *role,
 							 const char *relation);
 
