@@ -19,6 +19,7 @@ REPEAT="${BENCH_REPEAT:-3}"                     # timed runs per query and setti
 WARMUP="${BENCH_WARMUP:-1}"                     # untimed rounds before measuring
 JIT="${BENCH_JIT:-off}"                         # off | on | server (leave the server's setting)
 REBUILD="${BENCH_REBUILD:-0}"                   # 1 = drop and rebuild the table
+FRESH_EXT="${BENCH_FRESH_EXTENSION:-auto}"      # 1 = DROP/CREATE EXTENSION mldb; auto = only in mldb_bench
 T_TRAIN="${BENCH_TARGET_TRAIN:-1.5}"            # train / scan        <= this
 T_PRED="${BENCH_TARGET_PREDICT:-1.5}"           # predict / hand SQL  <= this
 T_SPEEDUP="${BENCH_TARGET_SPEEDUP:-1.7}"        # time(0 workers) / time(2 workers) >= this
@@ -46,6 +47,12 @@ exists=$(printf '%s\n' "SELECT 1 FROM pg_database WHERE datname = :'db';" |
 if [[ "$exists" != 1 ]]; then
     say "creating database $PGDATABASE"
     printf '%s\n' 'CREATE DATABASE :"db";' | "${PSQL[@]}" -d "$MAINT_DB" -v db="$PGDATABASE"
+fi
+# In the bench's own database the extension is recreated on every run, so its
+# catalog matches the installed library even when the SQL changed without a
+# version bump (development). Elsewhere it is only created when missing.
+if [[ "$FRESH_EXT" == 1 || ( "$FRESH_EXT" == auto && "$PGDATABASE" == mldb_bench ) ]]; then
+    q1 "DROP EXTENSION IF EXISTS mldb CASCADE" >/dev/null
 fi
 q1 "CREATE EXTENSION IF NOT EXISTS mldb" >/dev/null
 
@@ -183,13 +190,13 @@ script="$workdir/run.sql"
 {
     echo '\o /dev/null'
     echo "${JIT_SET}"
-    echo '\timing on'
+    printf '%s\n' '\timing on'
     for ((r = 1 - WARMUP; r <= REPEAT; r++)); do
         for w in 0 "$WORKERS_HI"; do
             echo "SET max_parallel_workers_per_gather = ${w};"
             if ((w > 0)); then echo "${PAR_SET}"; else echo "RESET parallel_setup_cost; RESET min_parallel_table_scan_size;"; fi
             for id in "${IDS[@]}"; do
-                if ((r >= 1)); then echo "\\echo @@ ${w} ${id}"; else echo "\\echo @@ warmup"; fi
+                if ((r >= 1)); then printf '\\echo @@ %s %s\n' "$w" "$id"; else printf '%s\n' '\echo @@ warmup'; fi
                 echo "${SQLQ[$id]};"
             done
         done
@@ -200,9 +207,9 @@ script="$workdir/run.sql"
 # local): the 2-worker speed-ups need the CPUs to themselves.
 cpu_idle() {  # percent idle over 2 s, from /proc/stat; '?' if unavailable
     local a b
-    a=($(head -1 /proc/stat 2>/dev/null)) || { echo '?'; return; }
+    read -ra a 2>/dev/null </proc/stat || { echo '?'; return; }
     sleep 2
-    b=($(head -1 /proc/stat 2>/dev/null)) || { echo '?'; return; }
+    read -ra b 2>/dev/null </proc/stat || { echo '?'; return; }
     local t1=$((a[1]+a[2]+a[3]+a[4]+a[5])) t2=$((b[1]+b[2]+b[3]+b[4]+b[5]))
     if ((t2 > t1)); then echo $((100 * (b[4] - a[4]) / (t2 - t1))); else echo '?'; fi
 }

@@ -1243,10 +1243,12 @@ mldb_rocauc_final(PG_FUNCTION_ARGS)
 	/* in place, without allocating: the state stays valid (window use) */
 	rocauc_compact(state);
 
+	Assert(state->compact);
 	for (int64 i = 0; i < state->nentries; i++)
 	{
 		const RocAucEntry *e = &state->entries[i];
 
+		CHECK_FOR_INTERRUPTS();
 		u2 += (long double) e->npos * (2.0L * negbelow + (long double) e->nneg);
 		negbelow += (long double) e->nneg;
 		npos += e->npos;
@@ -1445,6 +1447,10 @@ mldb_clsmetrics_add(ClsMetricsState *state, const char *actual, int actual_len,
 		if (inserted && ip <= ia)
 			ia++;
 	}
+
+	Assert(ia >= 0 && ia < state->nclasses && ip >= 0 && ip < state->nclasses);
+	Assert(label_cmp(state->classes[ia].label, state->classes[ia].len,
+					 actual, actual_len) == 0);
 
 	state->classes[ia].support++;
 	state->classes[ip].predicted++;
