@@ -21,7 +21,8 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-#define GRAM_BATCH 128
+/* rows per dsyrk: large enough to amortise the call, small enough for L2 */
+#define GRAM_BATCH 512
 
 typedef struct GramSlot
 {

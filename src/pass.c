@@ -198,9 +198,20 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 		st->values[i] = st->isnull[i] ? (Datum) 0 : PG_GETARG_DATUM(i + 2);
 	}
 
-	/* the split first: hold-out rows never reach a kind that skips them */
-	hash = rowhash64(st->hasher, st->ctx->seed, st->values, st->isnull);
-	slot = pass_slot_of(st->ctx, rowhash_unit(hash));
+	/*
+	 * The split first: hold-out rows never reach a kind that skips them.
+	 * Without a split, folds or sampling there is nothing to hash.
+	 */
+	if (st->ctx->test_size > 0 || st->ctx->nfolds > 1 || st->kind->needs_rowhash)
+	{
+		hash = rowhash64(st->hasher, st->ctx->seed, st->values, st->isnull);
+		slot = pass_slot_of(st->ctx, rowhash_unit(hash));
+	}
+	else
+	{
+		hash = 0;
+		slot = 1;
+	}
 	if (slot == PASS_HOLDOUT_SLOT && st->ctx->skip_holdout)
 		PG_RETURN_POINTER(st);
 
@@ -433,8 +444,14 @@ mix64(uint64 k)
 uint64
 rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnull)
 {
-	uint64		acc = mix64((uint64) seed ^ UINT64CONST(0x9e3779b97f4a7c15));
+	uint64		acc = (uint64) seed * UINT64CONST(0x9e3779b97f4a7c15);
 
+	/*
+	 * Each value is mixed on its own (with its position, so that swapped
+	 * values differ) and the results summed, so the multiplications of
+	 * different columns do not wait on each other; one final mix spreads
+	 * the sum.
+	 */
 	for (int i = 0; i < h->nargs; i++)
 	{
 		uint64		k;
@@ -465,7 +482,7 @@ rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnul
 		}
 		else
 			k = hash_bytes_extended((unsigned char *) DatumGetPointer(values[i]), h->typlen[i], 0);
-		acc = mix64(acc ^ k) + (uint64) i;
+		acc += mix64(k ^ (UINT64CONST(0xbf58476d1ce4e5b9) * (uint64) (i + 1)));
 	}
 	return mix64(acc);
 }

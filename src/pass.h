@@ -49,6 +49,7 @@ typedef struct PassCtx
 typedef struct PassKind
 {
 	const char *name;
+	bool		needs_rowhash;	/* uses the row hash even without a split */
 	void	   *(*create) (const PassCtx *ctx);
 	/*
 	 * One row: its split slot, a 64-bit hash of its content (for

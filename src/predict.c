@@ -85,6 +85,7 @@ typedef struct CallSite
 	char		elemalign;
 	Datum	   *values;
 	bool	   *isnull;
+	bool		ref_constant;	/* the model argument is the same on every row */
 	bool		class_arg;		/* predict_proba(model, row, 'class') */
 	bool		allow_class_arg;
 	Datum	   *fvalues;		/* ARGS_ROW: the feature columns picked out */
@@ -460,6 +461,7 @@ callsite_get(FunctionCallInfo fcinfo, bool allow_class_arg)
 	cs->rowtype = InvalidOid;
 	cs->rowtypmod = -1;
 	cs->allow_class_arg = allow_class_arg;
+	cs->ref_constant = get_fn_expr_arg_stable(fcinfo->flinfo, 0);
 	old = MemoryContextSwitchTo(cs->cxt);
 	cs->ref = pstrdup(ref);
 	cs->model = mldb_model_lookup(cs->ref, &version);
@@ -482,9 +484,10 @@ callsite_row(FunctionCallInfo fcinfo, bool allow_class_arg)
 		return NULL;
 	cs = callsite_get(fcinfo, allow_class_arg);
 
-	/* the model name may vary per row: then the call site is rebound */
-	if (VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) != strlen(cs->ref) ||
-		memcmp(VARDATA_ANY(PG_GETARG_TEXT_PP(0)), cs->ref, strlen(cs->ref)) != 0)
+	/* the model name may vary per row (unless it is a constant): rebind */
+	if (!cs->ref_constant &&
+		(VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) != strlen(cs->ref) ||
+		 memcmp(VARDATA_ANY(PG_GETARG_TEXT_PP(0)), cs->ref, strlen(cs->ref)) != 0))
 	{
 		cs->generation = 0;
 		cs = callsite_get(fcinfo, allow_class_arg);

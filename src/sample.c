@@ -327,6 +327,7 @@ sample_read(BinReader *r, const PassCtx *ctx)
 
 const PassKind sample_pass_kind = {
 	.name = "sample",
+	.needs_rowhash = true,
 	.create = sample_create,
 	.add = sample_add,
 	.merge = sample_merge,
