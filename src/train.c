@@ -34,6 +34,7 @@
 #include "utils/varlena.h"
 
 PG_FUNCTION_INFO_V1(mldb_train);
+PG_FUNCTION_INFO_V1(mldb_from_clause);
 
 #define DEFAULT_TEST_SIZE 0.25
 #define DEFAULT_SEED 0
@@ -150,6 +151,17 @@ mldb_resolve_relation(const char *relation)
 						quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 												   get_rel_name(relid)));
 	}
+}
+
+/*
+ * mldb._from_clause(relation): the resolved, quoted FROM item, for the SQL
+ * functions (confusion_matrix, roc_curve) that build queries over a
+ * user's relation.
+ */
+Datum
+mldb_from_clause(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(mldb_resolve_relation(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
 }
 
 /* The columns of a FROM item, as the passes will see them. */
