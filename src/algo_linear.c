@@ -622,6 +622,23 @@ linear_predict(const MldbModel *m, const double *x)
 	return yhat;
 }
 
+/*
+ * coef_j * (x_j - mean_j), with the prediction at the training means as
+ * the base value: the contributions sum exactly to the prediction.
+ */
+static void
+linear_explain(const MldbModel *m, const double *x, double *contrib, double *base)
+{
+	const LinearParams *lp = (const LinearParams *) m->params;
+
+	*base = lp->intercept;
+	for (int j = 0; j < lp->p; j++)
+	{
+		contrib[j] = lp->coef[j] * (x[j] - lp->train->mean[j]);
+		*base += lp->coef[j] * lp->train->mean[j];
+	}
+}
+
 static void
 linear_write(StringInfo buf, const MldbModel *m)
 {
@@ -652,26 +669,30 @@ const MldbAlgorithm linear_regression_algorithm = {
 	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
 	.onehot_drop_first = true,
 	.options = ols_options, .train = ols_train,
-	.predict = linear_predict, .write = linear_write, .read = linear_read,
+	.predict = linear_predict, .explain = linear_explain,
+	.write = linear_write, .read = linear_read,
 };
 
 const MldbAlgorithm ridge_algorithm = {
 	.name = "ridge", .id = 2, .task = MLDB_TASK_REGRESSION,
 	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
 	.options = ridge_options, .train = ridge_train,
-	.predict = linear_predict, .write = linear_write, .read = linear_read,
+	.predict = linear_predict, .explain = linear_explain,
+	.write = linear_write, .read = linear_read,
 };
 
 const MldbAlgorithm lasso_algorithm = {
 	.name = "lasso", .id = 3, .task = MLDB_TASK_REGRESSION,
 	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
 	.options = lasso_options, .train = lasso_train,
-	.predict = linear_predict, .write = linear_write, .read = linear_read,
+	.predict = linear_predict, .explain = linear_explain,
+	.write = linear_write, .read = linear_read,
 };
 
 const MldbAlgorithm elastic_net_algorithm = {
 	.name = "elastic_net", .id = 4, .task = MLDB_TASK_REGRESSION,
 	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
 	.options = enet_options, .train = enet_train,
-	.predict = linear_predict, .write = linear_write, .read = linear_read,
+	.predict = linear_predict, .explain = linear_explain,
+	.write = linear_write, .read = linear_read,
 };

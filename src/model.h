@@ -114,6 +114,14 @@ typedef struct MldbAlgorithm
 	void		(*write) (StringInfo buf, const MldbModel *m);
 	void	   *(*read) (BinReader *r, const MldbModel *m);
 
+	/*
+	 * optional: mldb.explain: per-slot contributions that add up, with the
+	 * base value, exactly to the prediction (for classifiers: of the
+	 * predicted class's score, as the algorithm documents).
+	 */
+	void		(*explain) (const MldbModel *m, const double *x, double *contrib,
+							double *base);
+
 	/* optional: mldb.transform (PCA components, k-means distances) */
 	int			(*transform_dim) (const MldbModel *m);
 	void		(*transform) (const MldbModel *m, const double *x, double *out);

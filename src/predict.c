@@ -39,6 +39,7 @@
 
 PG_FUNCTION_INFO_V1(mldb_predict);
 PG_FUNCTION_INFO_V1(mldb_transform);
+PG_FUNCTION_INFO_V1(mldb_explain);
 PG_FUNCTION_INFO_V1(mldb_predict_class);
 PG_FUNCTION_INFO_V1(mldb_predict_proba);
 PG_FUNCTION_INFO_V1(mldb_predict_proba_class);
@@ -624,6 +625,45 @@ mldb_classes(PG_FUNCTION_ARGS)
 	for (int k = 0; k < m->spec->nclasses; k++)
 		elems[k] = CStringGetTextDatum(m->spec->classes[k]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, m->spec->nclasses, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * mldb.explain(model, VARIADIC "any") RETURNS jsonb: the per-feature
+ * contributions of the algorithm's explain hook, named by encoded slot
+ * (column, column=level), with the base value and the prediction.
+ */
+Datum
+mldb_explain(PG_FUNCTION_ARGS)
+{
+	CallSite   *cs = callsite_row(fcinfo, false);
+	const MldbModel *m;
+	double	   *contrib;
+	double		base;
+	double		sum;
+	JsonWriter	w;
+
+	if (cs == NULL)
+		PG_RETURN_NULL();
+	m = cs->model;
+	if (m->algo->explain == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("model \"%s\" (%s) cannot explain its predictions", cs->ref, m->algo->name),
+				 errhint("explain supports the linear family and tree models.")));
+	contrib = palloc0(sizeof(double) * Max(m->spec->dim, 1));
+	m->algo->explain(m, cs->x, contrib, &base);
+	sum = base;
+	jw_init(&w);
+	jw_number(&w, "base_value", base);
+	jw_begin_object(&w, "contributions");
+	for (int j = 0; j < m->spec->dim; j++)
+	{
+		jw_number(&w, featurespec_slot_name(m->spec, j), contrib[j]);
+		sum += contrib[j];
+	}
+	jw_end_object(&w);
+	jw_number(&w, "prediction", sum);
+	PG_RETURN_JSONB_P(jw_finish(&w));
 }
 
 /* mldb.transform(model, VARIADIC "any") RETURNS float8[] */

@@ -38,6 +38,11 @@ CREATE FUNCTION mldb.transform(model text, VARIADIC "any") RETURNS float8[]
 COMMENT ON FUNCTION mldb.transform(text, VARIADIC "any") IS
     'Transform a row with the deployed version (or ''model@N''): pca components, kmeans distances to each centroid.';
 
+CREATE FUNCTION mldb.explain(model text, VARIADIC "any") RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'mldb_explain' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mldb.explain(text, VARIADIC "any") IS
+    'Why a prediction: each feature''s contribution and the base value, adding up to the prediction.';
+
 CREATE FUNCTION mldb.evaluate(model text, relation text DEFAULT NULL) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'mldb_evaluate' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION mldb.evaluate(text, text) IS
