@@ -20,6 +20,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "pass.h"
+#include "sample.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -45,6 +46,7 @@ typedef struct PassState
 	const PassKind *kind;
 	bytea	   *ctx_raw;		/* kept to frame the serialized state */
 	void	   *acc;
+	RowSample  *sample;			/* ctx->sample_k > 0 */
 	int64		rows_seen;
 	int64		rows_skipped;
 	/* call-site scratch, rebuilt after deserialization when needed */
@@ -84,6 +86,7 @@ pass_ctx_encode(const PassCtx *ctx)
 	bin_write_float8(&buf, ctx->test_size);
 	bin_write_int32(&buf, ctx->nfolds);
 	bin_write_int32(&buf, ctx->skip_holdout);
+	bin_write_int32(&buf, ctx->sample_k);
 	bin_write_int32(&buf, ctx->extra_len);
 	appendBinaryStringInfo(&buf, ctx->extra, ctx->extra_len);
 
@@ -107,7 +110,10 @@ pass_ctx_decode(const char *data, Size len)
 	ctx->test_size = bin_read_float8(&r);
 	ctx->nfolds = bin_read_int32(&r);
 	ctx->skip_holdout = bin_read_int32(&r) != 0;
+	ctx->sample_k = bin_read_int32(&r);
 	ctx->extra_len = bin_read_int32(&r);
+	if (ctx->sample_k < 0 || ctx->sample_k > 1000000)
+		bin_corrupted(&r, "sample size out of range");
 	if (ctx->nfolds < 1 || ctx->nfolds > 1000 || !(ctx->test_size >= 0 && ctx->test_size < 1))
 		bin_corrupted(&r, "split parameters out of range");
 	if (ctx->extra_len < 0 || (Size) ctx->extra_len > r.len - r.pos)
@@ -128,6 +134,8 @@ pass_state_create(bytea *ctx_raw)
 	st->ctx = pass_ctx_decode(VARDATA_ANY(st->ctx_raw), VARSIZE_ANY_EXHDR(st->ctx_raw));
 	st->kind = pass_kinds[st->ctx->kind];
 	st->acc = st->kind->create(st->ctx);
+	if (st->ctx->sample_k > 0)
+		st->sample = rowsample_create(st->ctx->sample_k, st->ctx->spec->dim);
 	return st;
 }
 
@@ -202,7 +210,8 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 	 * The split first: hold-out rows never reach a kind that skips them.
 	 * Without a split, folds or sampling there is nothing to hash.
 	 */
-	if (st->ctx->test_size > 0 || st->ctx->nfolds > 1 || st->kind->needs_rowhash)
+	if (st->ctx->test_size > 0 || st->ctx->nfolds > 1 || st->kind->needs_rowhash ||
+		st->sample != NULL)
 	{
 		hash = rowhash64(st->hasher, st->ctx->seed, st->values, st->isnull);
 		slot = pass_slot_of(st->ctx, rowhash_unit(hash));
@@ -234,6 +243,8 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 	}
 
 	st->kind->add(st->acc, st->ctx, slot, hash, y, st->x);
+	if (st->sample != NULL && slot != PASS_HOLDOUT_SLOT)
+		rowsample_add(st->sample, rowhash_sample_key(hash), y, st->x);
 	PG_RETURN_POINTER(st);
 }
 
@@ -245,6 +256,8 @@ pass_state_write(StringInfo buf, PassState *st)
 	bin_write_int64(buf, st->rows_seen);
 	bin_write_int64(buf, st->rows_skipped);
 	st->kind->write(buf, st->acc, st->ctx);
+	if (st->sample != NULL)
+		rowsample_write(buf, st->sample);
 }
 
 static bytea *
@@ -280,6 +293,8 @@ pass_state_read(const char *data, Size len)
 	st->rows_seen = bin_read_int64(&r);
 	st->rows_skipped = bin_read_int64(&r);
 	st->acc = st->kind->read(&r, st->ctx);
+	if (st->ctx->sample_k > 0)
+		st->sample = rowsample_read(&r, st->ctx->sample_k, st->ctx->spec->dim);
 	bin_read_end(&r);
 	return st;
 }
@@ -310,6 +325,13 @@ mldb_pass_combine(PG_FUNCTION_ARGS)
 	a->rows_seen += b->rows_seen;
 	a->rows_skipped += b->rows_skipped;
 	a->kind->merge(a->acc, b->acc, a->ctx);
+	if (a->sample != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+
+		rowsample_merge(a->sample, b->sample);
+		MemoryContextSwitchTo(old);
+	}
 	PG_RETURN_POINTER(a);
 }
 
@@ -359,11 +381,33 @@ explain_pass(const char *sql)
  * finished accumulator.  SPI_execute keeps parallel plans available
  * (DESIGN.md); read_only because a pass never writes.
  */
+static int	requested_sample = 0;
+static RowSample *taken_sample = NULL;
+
+void
+pass_request_sample(int k)
+{
+	requested_sample = k;
+	taken_sample = NULL;
+}
+
+RowSample *
+pass_take_sample(void)
+{
+	RowSample  *s = taken_sample;
+
+	requested_sample = 0;
+	taken_sample = NULL;
+	return s;
+}
+
 PassResult
-pass_run(const PassCtx *ctx, const char *from_sql, const char *args_sql)
+pass_run(const PassCtx *ctx_in, const char *from_sql, const char *args_sql)
 {
 	PassResult	result = {0};
-	bytea	   *ctx_raw = pass_ctx_encode(ctx);
+	PassCtx		ctx_copy = *ctx_in;
+	const PassCtx *ctx = &ctx_copy;
+	bytea	   *ctx_raw;
 	StringInfoData sql;
 	char	   *hex;
 	int			hexlen;
@@ -371,6 +415,14 @@ pass_run(const PassCtx *ctx, const char *from_sql, const char *args_sql)
 	bool		isnull;
 	Datum		d;
 	MemoryContext caller = CurrentMemoryContext;
+
+	/* a pending sample request rides on the next pass over training rows */
+	if (requested_sample > 0 && ctx_in->kind != PASS_PROFILE)
+	{
+		ctx_copy.sample_k = requested_sample;
+		requested_sample = 0;
+	}
+	ctx_raw = pass_ctx_encode(ctx);
 
 	hex = palloc(VARSIZE_ANY_EXHDR(ctx_raw) * 2 + 1);
 	hexlen = hex_encode(VARDATA_ANY(ctx_raw), VARSIZE_ANY_EXHDR(ctx_raw), hex);
@@ -394,6 +446,9 @@ pass_run(const PassCtx *ctx, const char *from_sql, const char *args_sql)
 		PassState  *st = pass_state_read(VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw));
 
 		result.acc = st->acc;
+		result.sample = st->sample;
+		if (st->sample != NULL)
+			taken_sample = st->sample;
 		result.rows_seen = st->rows_seen;
 		result.rows_skipped = st->rows_skipped;
 		MemoryContextSwitchTo(spi);

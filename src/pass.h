@@ -39,6 +39,7 @@ typedef struct PassCtx
 	double		test_size;
 	int32		nfolds;
 	bool		skip_holdout;	/* the kind never looks at hold-out rows */
+	int32		sample_k;		/* also keep a bottom-k sample of training rows */
 	int32		extra_len;		/* kind-specific parameters */
 	char	   *extra;
 } PassCtx;
@@ -71,14 +72,25 @@ typedef struct PassKind
 	void	   *(*read) (BinReader *r, const PassCtx *ctx);
 } PassKind;
 
+struct RowSample;
+
 typedef struct PassResult
 {
 	void	   *acc;			/* NULL when the relation had no rows */
+	struct RowSample *sample;	/* with ctx->sample_k, else NULL */
 	int64		rows_seen;
 	int64		rows_skipped;	/* NULL or non-finite target/feature */
 } PassResult;
 
 extern PassResult pass_run(const PassCtx *ctx, const char *from_sql, const char *args_sql);
+
+/*
+ * The training driver asks for a sample of the encoded training rows
+ * (feature_stats, drift monitoring) without each algorithm knowing: the
+ * next pass_run of an algorithm kind carries it and keeps its result.
+ */
+extern void pass_request_sample(int k);
+extern struct RowSample *pass_take_sample(void);
 
 /* Deterministic row split, shared with mldb._split_unit(). */
 typedef struct RowHasher

@@ -26,6 +26,7 @@
 #include "model.h"
 #include "parser/parser.h"
 #include "profile.h"
+#include "stats.h"
 #include "train.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -476,7 +477,7 @@ set_classes(FeatureSpec *spec, const ColumnProfile *cp, Oid target_type)
  * indicators and derive the means from its own pass (the linear family).
  * Returns feature_stats, or NULL when no profile was made.
  */
-static Jsonb *
+static char *
 prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
 {
 	FeatureSpec *spec = in->spec;
@@ -553,9 +554,32 @@ prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
 
 		jw_init(&w);
 		profile_write_json(&w, p);
-		return jw_finish(&w);
+		return DatumGetCString(DirectFunctionCall1(jsonb_out, JsonbPGetDatum(jw_finish(&w))));
 	}
 	return NULL;
+}
+
+/*
+ * feature_stats: the profile (when one was made) and the distribution of
+ * the sampled training rows and of the model's predictions on them.
+ */
+static Jsonb *
+feature_stats(const char *profile_json, const FeatureSpec *pass_spec, const MldbModel *model,
+			  const RowSample *sample)
+{
+	JsonWriter	w;
+
+	jw_init(&w);
+	if (profile_json != NULL)
+		jw_raw(&w, "profile", profile_json);
+	if (sample != NULL)
+	{
+		rowsample_sort((RowSample *) sample);
+		jw_begin_object(&w, "sample");
+		stats_write_sample_json(&w, pass_spec, model, sample);
+		jw_end_object(&w);
+	}
+	return jw_finish(&w);
 }
 
 static char *
@@ -598,7 +622,8 @@ mldb_train(PG_FUNCTION_ARGS)
 	instr_time	start;
 	bool		created;
 	bool		deployed;
-	Jsonb	   *feature_stats;
+	char	   *profile_json;
+	Jsonb	   *stats;
 	const char *deploy_rule;
 	Datum		values[8];
 	bool		nulls[8] = {0};
@@ -660,14 +685,16 @@ mldb_train(PG_FUNCTION_ARGS)
 	in.options = options;
 	in.seed = opt_int(options, "seed", DEFAULT_SEED);
 	in.test_size = opt_number(options, "test_size", DEFAULT_TEST_SIZE);
-	feature_stats = prepare_features(&in, algo, target_type);
+	profile_json = prepare_features(&in, algo, target_type);
 
 	out.model = palloc0(sizeof(MldbModel));
 	out.model->algo = algo;
 	out.model->spec = in.spec;
+	pass_request_sample(MLDB_STATS_SAMPLE);
 	algo->train(&in, &out);
 	if (out.spec != NULL)
 		out.model->spec = out.spec;
+	stats = feature_stats(profile_json, in.spec, out.model, pass_take_sample());
 
 	/* store the version; everything below is in the caller's transaction */
 	spec.name = model_name;
@@ -686,7 +713,7 @@ mldb_train(PG_FUNCTION_ARGS)
 	ver.params = out.params;
 	ver.options = options;
 	ver.state = model_serialize(out.model);
-	ver.feature_stats = feature_stats;
+	ver.feature_stats = stats;
 	ver.spec = &spec;
 	ver.training_info = out.training_info;
 	ver.train_ms = mldb_elapsed_ms(start);
