@@ -42,7 +42,8 @@ typedef struct LinearParams
 	int			p;
 	double		intercept;
 	double	   *coef;
-	Moments    *train;
+	Moments    *train;			/* sufficient statistics, for explain and update */
+	Moments    *holdout;
 } LinearParams;
 
 /* OLS solution and its inference statistics */
@@ -491,6 +492,9 @@ linear_search(LinearKind kind, const FeatureSpec *spec, void *acc, int nfolds,
 	return best;
 }
 
+static void linear_finish(LinearKind kind, const FeatureSpec *spec, Moments *tr, Moments *ho,
+						  Jsonb *options, TrainOutput *out);
+
 static void
 linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 {
@@ -502,11 +506,6 @@ linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 	PassCtx		ctx = {0};
 	PassResult	res;
 	Moments    *both[2];
-	Moments    *tr;
-	Moments    *ho;
-	LinearParams *lp = palloc0(sizeof(LinearParams));
-	LinearFit	fit;
-	int			p;
 	JsonWriter	w;
 
 	ctx.kind = PASS_GRAM;
@@ -532,7 +531,6 @@ linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 
 	both[0] = gram_moments(res.acc, 1, nfolds);
 	both[1] = gram_moments(res.acc, PASS_HOLDOUT_SLOT, PASS_HOLDOUT_SLOT);
-	out->rows_used = (int64) both[0]->n;
 	if (both[0]->n < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -541,10 +539,25 @@ linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 						   res.rows_seen, res.rows_skipped, both[1]->n),
 				 errhint("Training needs at least two rows with a non-NULL target.")));
 	/* numeric NULLs came as indicators: impute the training means */
-	spec = out->spec = gram_resolve_indicators(spec, both, 2);
-	tr = both[0];
-	ho = both[1];
-	p = spec->dim;
+	out->spec = gram_resolve_indicators(spec, both, 2);
+	linear_finish(kind, out->spec, both[0], both[1], options, out);
+}
+
+/*
+ * Fit on the training moments, describe the fit, score it on the hold-out
+ * moments (or on the training ones without a hold-out), and keep both
+ * moments in the state for explain and update.
+ */
+static void
+linear_finish(LinearKind kind, const FeatureSpec *spec, Moments *tr, Moments *ho,
+			  Jsonb *options, TrainOutput *out)
+{
+	LinearParams *lp = palloc0(sizeof(LinearParams));
+	int			p = spec->dim;
+	LinearFit	fit;
+	JsonWriter	w;
+
+	out->rows_used = (int64) tr->n;
 	if (kind == LINEAR_OLS && tr->n < p + 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -580,7 +593,63 @@ linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 	lp->intercept = fit.b0;
 	lp->coef = fit.b;
 	lp->train = tr;
+	lp->holdout = ho;
 	out->model->params = lp;
+}
+
+/*
+ * mldb.update: the new rows' moments, encoded with the deployed version's
+ * spec, merged into the moments it kept (Chan et al.'s exact merge); the
+ * refit is the fit on old and new rows together.
+ */
+static void
+linear_update(const MldbModel *old, const TrainInput *in, TrainOutput *out, LinearKind kind)
+{
+	const LinearParams *olp = (const LinearParams *) old->params;
+	PassCtx		ctx = {0};
+	PassResult	res;
+	Moments    *tr;
+	Moments    *ho;
+
+	ctx.kind = PASS_GRAM;
+	ctx.spec = in->spec;
+	ctx.seed = in->seed;
+	ctx.test_size = in->test_size;
+	ctx.nfolds = 1;
+	res = pass_run(&ctx, in->from_sql, in->args_sql);
+	out->rows_skipped = res.rows_skipped;
+	tr = moments_copy(olp->train);
+	ho = moments_copy(olp->holdout);
+	if (res.acc != NULL)
+	{
+		moments_merge_full(tr, gram_moments(res.acc, 1, 1));
+		moments_merge_full(ho, gram_moments(res.acc, PASS_HOLDOUT_SLOT, PASS_HOLDOUT_SLOT));
+	}
+	linear_finish(kind, in->spec, tr, ho, in->options, out);
+}
+
+static void
+ols_update(const MldbModel *old, const TrainInput *in, TrainOutput *out)
+{
+	linear_update(old, in, out, LINEAR_OLS);
+}
+
+static void
+ridge_update(const MldbModel *old, const TrainInput *in, TrainOutput *out)
+{
+	linear_update(old, in, out, LINEAR_RIDGE);
+}
+
+static void
+lasso_update(const MldbModel *old, const TrainInput *in, TrainOutput *out)
+{
+	linear_update(old, in, out, LINEAR_LASSO);
+}
+
+static void
+enet_update(const MldbModel *old, const TrainInput *in, TrainOutput *out)
+{
+	linear_update(old, in, out, LINEAR_ENET);
 }
 
 static void
@@ -648,6 +717,7 @@ linear_write(StringInfo buf, const MldbModel *m)
 	bin_write_float8(buf, lp->intercept);
 	bin_write_float8_array(buf, lp->coef, lp->p);
 	moments_write(buf, lp->train);
+	moments_write(buf, lp->holdout);
 }
 
 static void *
@@ -661,6 +731,7 @@ linear_read(BinReader *r, const MldbModel *m)
 	lp->intercept = bin_read_float8(r);
 	lp->coef = bin_read_float8_array(r, lp->p);
 	lp->train = moments_read(r, lp->p + 1);
+	lp->holdout = moments_read(r, lp->p + 1);
 	return lp;
 }
 
@@ -668,7 +739,7 @@ const MldbAlgorithm linear_regression_algorithm = {
 	.name = "linear_regression", .id = 1, .task = MLDB_TASK_REGRESSION,
 	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
 	.onehot_drop_first = true,
-	.options = ols_options, .train = ols_train,
+	.options = ols_options, .train = ols_train, .update = ols_update,
 	.predict = linear_predict, .explain = linear_explain,
 	.write = linear_write, .read = linear_read,
 };
@@ -676,7 +747,7 @@ const MldbAlgorithm linear_regression_algorithm = {
 const MldbAlgorithm ridge_algorithm = {
 	.name = "ridge", .id = 2, .task = MLDB_TASK_REGRESSION,
 	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
-	.options = ridge_options, .train = ridge_train,
+	.options = ridge_options, .train = ridge_train, .update = ridge_update,
 	.predict = linear_predict, .explain = linear_explain,
 	.write = linear_write, .read = linear_read,
 };
@@ -684,7 +755,7 @@ const MldbAlgorithm ridge_algorithm = {
 const MldbAlgorithm lasso_algorithm = {
 	.name = "lasso", .id = 3, .task = MLDB_TASK_REGRESSION,
 	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
-	.options = lasso_options, .train = lasso_train,
+	.options = lasso_options, .train = lasso_train, .update = lasso_update,
 	.predict = linear_predict, .explain = linear_explain,
 	.write = linear_write, .read = linear_read,
 };
@@ -692,7 +763,7 @@ const MldbAlgorithm lasso_algorithm = {
 const MldbAlgorithm elastic_net_algorithm = {
 	.name = "elastic_net", .id = 4, .task = MLDB_TASK_REGRESSION,
 	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
-	.options = enet_options, .train = enet_train,
+	.options = enet_options, .train = enet_train, .update = enet_update,
 	.predict = linear_predict, .explain = linear_explain,
 	.write = linear_write, .read = linear_read,
 };

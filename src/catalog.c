@@ -23,6 +23,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -416,6 +417,29 @@ catalog_version_relation(const char *model, int32 version)
  * The state of a version (version > 0) or of the deployed version
  * (version = 0).  Read-only, so it runs inside parallel workers too.
  */
+/*
+ * May the current user predict with this model?  Its owner (or a member
+ * of the owning role), a superuser, or a member of a role it was granted
+ * to (mldb.grant_predict; 0 stands for PUBLIC).
+ */
+static bool
+may_predict(Oid user, Oid owner, Datum roles, bool roles_null)
+{
+	if (superuser_arg(user) || has_privs_of_role(user, owner))
+		return true;
+	if (!roles_null)
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(roles);
+		Oid		   *r = (Oid *) ARR_DATA_PTR(arr);
+		int			n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+
+		for (int i = 0; i < n; i++)
+			if (r[i] == InvalidOid || has_privs_of_role(user, r[i]))
+				return true;
+	}
+	return false;
+}
+
 bytea *
 catalog_fetch_state(const char *model, int32 version, int32 *version_out)
 {
@@ -425,10 +449,13 @@ catalog_fetch_state(const char *model, int32 version, int32 *version_out)
 	Datum		values[2] = {CStringGetTextDatum(model), Int32GetDatum(version)};
 	bytea	   *state = NULL;
 	bool		model_exists;
+	bool		allowed = false;
 	bool		isnull;
+	Oid			user = GetUserId();	/* before catalog_enter changes it */
 
 	catalog_enter(&s);
-	catalog_exec("SELECT m.deployed_version, v.version, v.state FROM mldb.models m "
+	catalog_exec("SELECT m.deployed_version, v.version, v.state, m.owner::oid, "
+				 "m.predict_roles::oid[] FROM mldb.models m "
 				 "LEFT JOIN mldb.model_versions v ON v.model = m.name "
 				 "AND v.version = CASE WHEN $2 > 0 THEN $2 ELSE m.deployed_version END "
 				 "WHERE m.name = $1",
@@ -438,8 +465,13 @@ catalog_fetch_state(const char *model, int32 version, int32 *version_out)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
 		Datum		v = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
+		bool		roles_null;
+		Datum		roles = SPI_getbinval(tup, SPI_tuptable->tupdesc, 5, &roles_null);
 
-		if (!isnull)
+		allowed = may_predict(user, DatumGetObjectId(SPI_getbinval(tup, SPI_tuptable->tupdesc, 4, &isnull)),
+							  roles, roles_null);
+		v = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
+		if (allowed && !isnull)
 		{
 			*version_out = DatumGetInt32(v);
 			state = getvarlena(tup, SPI_tuptable->tupdesc, 3, caller);
@@ -452,6 +484,11 @@ catalog_fetch_state(const char *model, int32 version, int32 *version_out)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("model \"%s\" does not exist", model),
 				 errhint("List models with SELECT name FROM mldb.models.")));
+	if (!allowed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to predict with model \"%s\"", model),
+				 errhint("Its owner can allow it with SELECT mldb.grant_predict('%s', role).", model)));
 	if (state == NULL && version > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -505,4 +542,71 @@ mldb_parse_model_ref(const char *ref, char **name, int32 *version)
 					 errhint("Pin a version as 'model@3'; versions are positive integers.")));
 		*version = (int32) v;
 	}
+}
+
+/* mldb.grant_predict / revoke_predict: role 0 is PUBLIC. */
+void
+catalog_set_predict_role(const char *model, Oid role, bool grant)
+{
+	CatalogScope s;
+	Oid			types[2] = {TEXTOID, OIDOID};
+	Datum		values[2] = {CStringGetTextDatum(model), ObjectIdGetDatum(role)};
+
+	catalog_enter(&s);
+	catalog_exec(grant ?
+				 "UPDATE mldb.models SET predict_roles = array_append(array_remove(predict_roles, $2::regrole), $2::regrole) WHERE name = $1" :
+				 "UPDATE mldb.models SET predict_roles = array_remove(predict_roles, $2::regrole) WHERE name = $1",
+				 2, types, values, NULL, false);
+	catalog_leave(&s);
+}
+
+/*
+ * The version deployed before the current one: the newest lower version,
+ * or 0 when there is none.
+ */
+int32
+catalog_previous_version(const char *model, int32 current)
+{
+	CatalogScope s;
+	Oid			types[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(model), Int32GetDatum(current)};
+	int32		result = 0;
+	bool		isnull;
+	Datum		d;
+
+	catalog_enter(&s);
+	catalog_exec("SELECT max(version) FROM mldb.model_versions WHERE model = $1 AND version < $2",
+				 2, types, values, NULL, true);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		result = DatumGetInt32(d);
+	catalog_leave(&s);
+	return result;
+}
+
+/*
+ * Log an evaluation in mldb.evaluations, so quality over time is a query.
+ * Skipped in read-only transactions (a standby, or SET TRANSACTION READ
+ * ONLY), where evaluating is still useful.
+ */
+void
+catalog_log_evaluation(const char *model, int32 version, const char *relation, Jsonb *metrics)
+{
+	CatalogScope s;
+	Oid			types[4] = {TEXTOID, INT4OID, TEXTOID, JSONBOID};
+	Datum		values[4] = {CStringGetTextDatum(model), Int32GetDatum(version),
+	(Datum) 0, JsonbPGetDatum(metrics)};
+	char		nulls[4] = "    ";
+
+	if (XactReadOnly || RecoveryInProgress() || IsInParallelMode())
+		return;
+	if (relation != NULL)
+		values[2] = CStringGetTextDatum(relation);
+	else
+		nulls[2] = 'n';
+	catalog_enter(&s);
+	catalog_exec("INSERT INTO mldb.evaluations (model, version, relation, metrics, evaluated_by) "
+				 "VALUES ($1, $2, $3, $4, current_user)",
+				 4, types, values, nulls, false);
+	catalog_leave(&s);
 }

@@ -273,6 +273,7 @@ mldb_evaluate(PG_FUNCTION_ARGS)
 	char	   *name;
 	int32		pinned;
 	int32		version;
+	char	   *relation;
 	Jsonb	   *result;
 
 	if (PG_ARGISNULL(0))
@@ -284,13 +285,13 @@ mldb_evaluate(PG_FUNCTION_ARGS)
 	mldb_parse_model_ref(ref, &name, &pinned);
 	(void) catalog_require_model(name);
 	(void) mldb_model_lookup(ref, &version);
-	result = mldb_evaluate_version(name, version,
-								   PG_NARGS() < 2 || PG_ARGISNULL(1) ? NULL :
-								   text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	relation = PG_NARGS() < 2 || PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	result = mldb_evaluate_version(name, version, relation);
 	if (result == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("no rows to evaluate model \"%s\" on", name),
 				 errhint("The relation (or its hold-out split) has no rows with a non-NULL target.")));
+	catalog_log_evaluation(name, version, relation, result);
 	PG_RETURN_JSONB_P(result);
 }

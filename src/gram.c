@@ -331,3 +331,27 @@ gram_resolve_indicators(const FeatureSpec *spec, Moments **mo, int nmo)
 	}
 	return out;
 }
+
+Moments *
+moments_copy(const Moments *mo)
+{
+	Moments    *c = palloc(sizeof(Moments));
+
+	moments_init(c, mo->m);
+	c->n = mo->n;
+	memcpy(c->mean, mo->mean, sizeof(double) * mo->m);
+	memcpy(c->M, mo->M, sizeof(double) * mo->m * mo->m);
+	return c;
+}
+
+/* a += b for full symmetric matrices (moments_merge updates one triangle) */
+void
+moments_merge_full(Moments *a, const Moments *b)
+{
+	int			m = a->m;
+
+	moments_merge(a, b);
+	for (int i = 0; i < m; i++)
+		for (int j = 0; j < i; j++)
+			a->M[i * m + j] = a->M[j * m + i];
+}

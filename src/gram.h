@@ -21,6 +21,8 @@ typedef struct Moments
 extern Moments *gram_moments(void *acc, int first_slot, int last_slot);
 extern Moments *gram_moments_except(void *acc, int first_slot, int last_slot, int except);
 extern void moments_merge(Moments *a, const Moments *b);
+extern void moments_merge_full(Moments *a, const Moments *b);
+extern Moments *moments_copy(const Moments *mo);
 extern void moments_write(StringInfo buf, const Moments *mo);
 extern Moments *moments_read(BinReader *r, int m);
 extern FeatureSpec *gram_resolve_indicators(const FeatureSpec *spec, Moments **mo, int nmo);

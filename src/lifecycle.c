@@ -8,10 +8,16 @@
 #include "mldb.h"
 
 #include "catalog.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 
 PG_FUNCTION_INFO_V1(mldb_deploy);
 PG_FUNCTION_INFO_V1(mldb_drop_model);
+PG_FUNCTION_INFO_V1(mldb_rollback);
+PG_FUNCTION_INFO_V1(mldb_grant_predict);
+PG_FUNCTION_INFO_V1(mldb_revoke_predict);
+PG_FUNCTION_INFO_V1(mldb_check_owner);
 
 static char *
 model_arg(FunctionCallInfo fcinfo)
@@ -48,5 +54,78 @@ mldb_drop_model(PG_FUNCTION_ARGS)
 
 	catalog_check_owner(m, "drop");
 	catalog_drop_model(m->name);
+	PG_RETURN_VOID();
+}
+
+/*
+ * mldb.rollback(model): deploy the newest version older than the deployed
+ * one; returns it.
+ */
+Datum
+mldb_rollback(PG_FUNCTION_ARGS)
+{
+	CatalogModel *m = catalog_require_model(model_arg(fcinfo));
+	int32		previous;
+
+	catalog_check_owner(m, "roll back");
+	previous = m->deployed_version > 0 ? catalog_previous_version(m->name, m->deployed_version) : 0;
+	if (previous == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("model \"%s\" has no version before %d to roll back to", m->name,
+						m->deployed_version),
+				 errhint("Deploy a version explicitly with SELECT mldb.deploy('%s', version).", m->name)));
+	catalog_set_deployed(m->name, previous);
+	PG_RETURN_INT32(previous);
+}
+
+/* The role argument of grant/revoke: a role name, or 'public' (0). */
+static Oid
+role_arg(FunctionCallInfo fcinfo)
+{
+	char	   *name;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("role must not be NULL"),
+				 errhint("Name a role, or public.")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (pg_strcasecmp(name, "public") == 0)
+		return InvalidOid;
+	return get_role_oid(name, false);
+}
+
+/* mldb.grant_predict(model, role): role (or public) may predict */
+Datum
+mldb_grant_predict(PG_FUNCTION_ARGS)
+{
+	CatalogModel *m = catalog_require_model(model_arg(fcinfo));
+	Oid			role = role_arg(fcinfo);
+
+	catalog_check_owner(m, "grant predict on");
+	catalog_set_predict_role(m->name, role, true);
+	PG_RETURN_VOID();
+}
+
+/* mldb.revoke_predict(model, role) */
+Datum
+mldb_revoke_predict(PG_FUNCTION_ARGS)
+{
+	CatalogModel *m = catalog_require_model(model_arg(fcinfo));
+	Oid			role = role_arg(fcinfo);
+
+	catalog_check_owner(m, "revoke predict on");
+	catalog_set_predict_role(m->name, role, false);
+	PG_RETURN_VOID();
+}
+
+/* mldb._check_owner(model, action): the SQL-level lifecycle functions' check */
+Datum
+mldb_check_owner(PG_FUNCTION_ARGS)
+{
+	CatalogModel *m = catalog_require_model(model_arg(fcinfo));
+
+	catalog_check_owner(m, text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	PG_RETURN_VOID();
 }

@@ -29,6 +29,7 @@ extern const MldbAlgorithm lasso_algorithm;
 extern const MldbAlgorithm elastic_net_algorithm;
 extern const MldbAlgorithm kmeans_algorithm;
 extern const MldbAlgorithm pca_algorithm;
+extern const MldbAlgorithm logistic_regression_algorithm;
 extern const MldbAlgorithm naive_bayes_algorithm;
 
 static const MldbAlgorithm *const algorithms[] = {
@@ -38,6 +39,7 @@ static const MldbAlgorithm *const algorithms[] = {
 	&elastic_net_algorithm,
 	&kmeans_algorithm,
 	&pca_algorithm,
+	&logistic_regression_algorithm,
 	&naive_bayes_algorithm,
 };
 

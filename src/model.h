@@ -105,7 +105,21 @@ typedef struct MldbAlgorithm
 	bool		onehot_drop_first;
 	bool		deferred_impute;
 
+	/*
+	 * optional, for algorithms that do both regression and classification
+	 * (the trees): the entry for the task this target asks for, given the
+	 * options and the target column's type.  NULL: the task is fixed.
+	 */
+	const struct MldbAlgorithm *(*for_target) (Jsonb *options, Oid target_type);
+
 	void		(*train) (const TrainInput *in, TrainOutput *out);
+
+	/*
+	 * optional: mldb.update.  in describes the new rows (in->spec is the
+	 * old model's); out is filled as by train, from the old model's
+	 * sufficient statistics plus the new rows'.
+	 */
+	void		(*update) (const MldbModel *old, const TrainInput *in, TrainOutput *out);
 
 	/* regression value, cluster id, or a classifier's class index */
 	double		(*predict) (const MldbModel *m, const double *x);

@@ -29,6 +29,7 @@ extern const PassKind gram_pass_kind;
 extern const PassKind profile_pass_kind;
 extern const PassKind sample_pass_kind;
 extern const PassKind kmeans_pass_kind;
+extern const PassKind logistic_pass_kind;
 extern const PassKind nb_pass_kind;
 
 /* Registry of accumulators, indexed by PassKindId. */
@@ -37,6 +38,7 @@ static const PassKind *const pass_kinds[] = {
 	[PASS_PROFILE] = &profile_pass_kind,
 	[PASS_SAMPLE] = &sample_pass_kind,
 	[PASS_KMEANS] = &kmeans_pass_kind,
+	[PASS_LOGISTIC] = &logistic_pass_kind,
 	[PASS_NB] = &nb_pass_kind,
 };
 

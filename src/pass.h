@@ -21,7 +21,7 @@ typedef enum PassKindId
 	PASS_PROFILE = 2,			/* per-column statistics, vocabularies (profile.c) */
 	PASS_SAMPLE = 3,			/* bottom-k row sample + feature moments (sample.c) */
 	PASS_KMEANS = 4,			/* one Lloyd step of k-means (algo_kmeans.c) */
-	/* 5 is taken by logistic regression's Newton pass (algo_logistic.c) */
+	PASS_LOGISTIC = 5,			/* moments / Newton step sums of logistic regression (algo_logistic.c) */
 	PASS_NB = 6					/* per-class moments for naive bayes (algo_nb.c) */
 } PassKindId;
 

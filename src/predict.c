@@ -26,6 +26,7 @@
 #include "catalog.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "funcapi.h"
 #include "predict.h"
 #include "utils/array.h"
@@ -45,7 +46,7 @@ PG_FUNCTION_INFO_V1(mldb_predict_proba);
 PG_FUNCTION_INFO_V1(mldb_predict_proba_class);
 PG_FUNCTION_INFO_V1(mldb_classes);
 
-#define MODEL_REF_LEN (NAMEDATALEN + 16)
+#define MODEL_REF_LEN (NAMEDATALEN + 32)
 
 typedef struct ModelCacheEntry
 {
@@ -147,8 +148,11 @@ mldb_model_lookup(const char *ref, int32 *version)
 	bytea	   *state;
 	MldbModel  *model;
 	MemoryContext old;
+	char	   *key;
 
-	if (strlen(ref) >= MODEL_REF_LEN)
+	/* the key includes the user: the privilege check is made on a miss */
+	key = psprintf("%u:%s", GetUserId(), ref);
+	if (strlen(key) >= MODEL_REF_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("model \"%s\" does not exist", ref),
@@ -158,7 +162,7 @@ mldb_model_lookup(const char *ref, int32 *version)
 	/* looked up each time the cache starts over: DROP/CREATE EXTENSION moves it */
 	if (hash_get_num_entries(model_cache) == 0)
 		models_relid = catalog_models_relid();
-	e = hash_search(model_cache, ref, HASH_FIND, NULL);
+	e = hash_search(model_cache, key, HASH_FIND, NULL);
 	if (e != NULL)
 	{
 		*version = e->version;
@@ -175,7 +179,7 @@ mldb_model_lookup(const char *ref, int32 *version)
 	model = model_deserialize(VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state));
 	MemoryContextSwitchTo(old);
 
-	e = hash_search(model_cache, ref, HASH_ENTER, &found);
+	e = hash_search(model_cache, key, HASH_ENTER, &found);
 	e->version = *version;
 	e->model = model;
 	return model;

@@ -25,6 +25,7 @@
 #include "miscadmin.h"
 #include "model.h"
 #include "parser/parser.h"
+#include "predict.h"
 #include "profile.h"
 #include "stats.h"
 #include "train.h"
@@ -35,6 +36,7 @@
 #include "utils/varlena.h"
 
 PG_FUNCTION_INFO_V1(mldb_train);
+PG_FUNCTION_INFO_V1(mldb_update);
 PG_FUNCTION_INFO_V1(mldb_from_clause);
 
 #define DEFAULT_TEST_SIZE 0.25
@@ -594,6 +596,134 @@ required_text(FunctionCallInfo fcinfo, int argno, const char *what)
 }
 
 /*
+ * Store a trained version and apply the deploy rule, in the caller's
+ * transaction (so a failed or cancelled training leaves nothing): the
+ * version row, its metrics (scored here by evaluating the stored version
+ * when the algorithm did not score itself), the deployment.  Returns the
+ * mldb.train_result row.
+ */
+static Datum
+store_version(FunctionCallInfo fcinfo, const CatalogModel *spec, const CatalogModel *old,
+			  TrainOutput *out, Jsonb *stats, instr_time start)
+{
+	CatalogVersion ver = {0};
+	TupleDesc	result_desc;
+	bool		created;
+	bool		deployed;
+	Datum		values[8];
+	bool		nulls[8] = {0};
+
+	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "mldb training functions must return a composite type");
+
+	ver.version = catalog_begin_version(spec, &created);
+	ver.model = spec->name;
+	ver.algorithm = spec->algorithm;
+	ver.rows_used = out->rows_used;
+	ver.rows_skipped = out->rows_skipped;
+	ver.metrics = out->metrics;
+	ver.params = out->params;
+	ver.options = spec->options;
+	ver.state = model_serialize(out->model);
+	ver.feature_stats = stats;
+	ver.spec = spec;
+	ver.training_info = out->training_info;
+	ver.train_ms = mldb_elapsed_ms(start);
+	catalog_insert_version(&ver);
+
+	if (out->metrics == NULL && out->model->spec->target != NULL)
+	{
+		out->metrics = mldb_evaluate_version(spec->name, ver.version, NULL);
+		if (out->metrics != NULL)
+		{
+			out->scores_holdout = metrics_on_holdout(out->metrics);
+			catalog_set_version_metrics(spec->name, ver.version, out->metrics);
+		}
+	}
+
+	deployed = should_deploy(opt_string(spec->options, "deploy", "best"), old, created,
+							 out->model->algo, out);
+	if (deployed)
+		catalog_set_deployed(spec->name, ver.version);
+
+	values[0] = CStringGetTextDatum(spec->name);
+	values[1] = Int32GetDatum(ver.version);
+	values[2] = CStringGetTextDatum(spec->algorithm);
+	values[3] = Int64GetDatum(out->rows_used);
+	values[4] = Int64GetDatum(out->rows_skipped);
+	values[5] = Float8GetDatum(ver.train_ms);
+	values[6] = out->metrics ? JsonbPGetDatum(out->metrics) : (Datum) 0;
+	nulls[6] = out->metrics == NULL;
+	values[7] = BoolGetDatum(deployed);
+	result_desc = BlessTupleDesc(result_desc);
+	return HeapTupleGetDatum(heap_form_tuple(result_desc, values, nulls));
+}
+
+/*
+ * mldb.update(model, relation): fold the rows of relation into the
+ * deployed version of a model that keeps sufficient statistics, without
+ * reading the old rows again, as a new version (deploy rule applies).
+ */
+Datum
+mldb_update(PG_FUNCTION_ARGS)
+{
+	char	   *model_name = required_text(fcinfo, 0, "model");
+	char	   *relation = required_text(fcinfo, 1, "relation");
+	CatalogModel *cm = catalog_require_model(model_name);
+	CatalogModel spec;
+	MldbModel  *old_model;
+	int32		version;
+	TrainInput	in = {0};
+	TrainOutput out = {0};
+	TupleDesc	desc;
+	StringInfoData args;
+	instr_time	start;
+
+	INSTR_TIME_SET_CURRENT(start);
+	catalog_check_owner(cm, "update");
+	old_model = mldb_model_lookup(model_name, &version);
+	if (old_model->algo->update == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("model \"%s\" (%s) cannot be updated incrementally", model_name,
+						old_model->algo->name),
+				 errhint("Only models that keep sufficient statistics (the linear family, naive_bayes) can; use SELECT mldb.retrain('%s').",
+						 model_name)));
+
+	/* the new rows, read as the deployed version reads its training rows */
+	in.from_sql = mldb_resolve_relation(relation);
+	desc = mldb_relation_columns(in.from_sql);
+	initStringInfo(&args);
+	if (old_model->spec->target != NULL)
+	{
+		(void) mldb_find_column(desc, old_model->spec->target, "target", relation);
+		appendStringInfoString(&args, quote_identifier(old_model->spec->target));
+	}
+	for (int i = 0; i < old_model->spec->ncols; i++)
+	{
+		(void) mldb_find_column(desc, old_model->spec->cols[i].name, "feature", relation);
+		appendStringInfo(&args, "%s%s", args.len ? ", " : "",
+						 quote_identifier(old_model->spec->cols[i].name));
+	}
+	in.args_sql = args.data;
+	in.model_name = model_name;
+	in.spec = old_model->spec;
+	in.options = catalog_version_jsonb(model_name, version, "options");
+	in.seed = opt_int(in.options, "seed", DEFAULT_SEED);
+	in.test_size = opt_number(in.options, "test_size", DEFAULT_TEST_SIZE);
+
+	out.model = palloc0(sizeof(MldbModel));
+	out.model->algo = old_model->algo;
+	out.model->spec = old_model->spec;
+	old_model->algo->update(old_model, &in, &out);
+
+	/* the version keeps the model's relation: its hold-out covers old and new rows */
+	spec = *cm;
+	spec.options = in.options;
+	PG_RETURN_DATUM(store_version(fcinfo, &spec, cm, &out, NULL, start));
+}
+
+/*
  * mldb.train(model, algorithm, relation, target, features, options)
  *   RETURNS mldb.train_result
  */
@@ -608,7 +738,6 @@ mldb_train(PG_FUNCTION_ARGS)
 	Jsonb	   *options = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
 	const MldbAlgorithm *algo;
 	TupleDesc	desc;
-	TupleDesc	result_desc;
 	List	   *features;
 	Oid		   *feature_types;
 	Oid			target_type = InvalidOid;
@@ -616,17 +745,11 @@ mldb_train(PG_FUNCTION_ARGS)
 	TrainOutput out = {0};
 	CatalogModel spec = {0};
 	CatalogModel old = {0};
-	CatalogVersion ver = {0};
 	StringInfoData args;
 	ListCell   *lc;
 	instr_time	start;
-	bool		created;
-	bool		deployed;
 	char	   *profile_json;
 	Jsonb	   *stats;
-	const char *deploy_rule;
-	Datum		values[8];
-	bool		nulls[8] = {0};
 
 	INSTR_TIME_SET_CURRENT(start);
 	check_model_name(model_name);
@@ -634,9 +757,6 @@ mldb_train(PG_FUNCTION_ARGS)
 	if (options == NULL)
 		options = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
 	options_validate(options, common_options, algo->options, algo->name);
-
-	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "mldb.train must return a composite type");
 
 	/* ownership first: a non-owner learns nothing by scanning first */
 	if (catalog_get_model(model_name, &old))
@@ -653,6 +773,8 @@ mldb_train(PG_FUNCTION_ARGS)
 					 errmsg("algorithm %s needs a target column", algo->name),
 					 errhint("Pass target => 'column'.")));
 		target_type = TupleDescAttr(desc, mldb_find_column(desc, target, "target", relation))->atttypid;
+		if (algo->for_target != NULL)
+			algo = algo->for_target(options, target_type);
 		if (algo->task == MLDB_TASK_CLASSIFICATION && featurespec_numeric_conv(target_type) == NULL &&
 			!featurespec_is_categorical_type(target_type))
 			ereport(ERROR,
@@ -696,7 +818,6 @@ mldb_train(PG_FUNCTION_ARGS)
 		out.model->spec = out.spec;
 	stats = feature_stats(profile_json, in.spec, out.model, pass_take_sample());
 
-	/* store the version; everything below is in the caller's transaction */
 	spec.name = model_name;
 	spec.algorithm = (char *) algo->name;
 	spec.task = (char *) mldb_task_name(algo->task);
@@ -704,51 +825,7 @@ mldb_train(PG_FUNCTION_ARGS)
 	spec.target = target;
 	spec.features = features;
 	spec.options = options;
-	ver.version = catalog_begin_version(&spec, &created);
-	ver.model = model_name;
-	ver.algorithm = algo->name;
-	ver.rows_used = out.rows_used;
-	ver.rows_skipped = out.rows_skipped;
-	ver.metrics = out.metrics;
-	ver.params = out.params;
-	ver.options = options;
-	ver.state = model_serialize(out.model);
-	ver.feature_stats = stats;
-	ver.spec = &spec;
-	ver.training_info = out.training_info;
-	ver.train_ms = mldb_elapsed_ms(start);
-	catalog_insert_version(&ver);
-
-	/*
-	 * Algorithms that cannot score themselves from their passes are scored
-	 * by evaluating the stored version (visible to this transaction only).
-	 */
-	if (out.metrics == NULL && out.model->spec->target != NULL)
-	{
-		out.metrics = mldb_evaluate_version(model_name, ver.version, NULL);
-		if (out.metrics != NULL)
-		{
-			out.scores_holdout = metrics_on_holdout(out.metrics);
-			catalog_set_version_metrics(model_name, ver.version, out.metrics);
-		}
-	}
-
-	deploy_rule = opt_string(options, "deploy", "best");
-	deployed = should_deploy(deploy_rule, &old, created, algo, &out);
-	if (deployed)
-		catalog_set_deployed(model_name, ver.version);
-
-	values[0] = CStringGetTextDatum(model_name);
-	values[1] = Int32GetDatum(ver.version);
-	values[2] = CStringGetTextDatum(algo->name);
-	values[3] = Int64GetDatum(out.rows_used);
-	values[4] = Int64GetDatum(out.rows_skipped);
-	values[5] = Float8GetDatum(ver.train_ms);
-	values[6] = out.metrics ? JsonbPGetDatum(out.metrics) : (Datum) 0;
-	nulls[6] = out.metrics == NULL;
-	values[7] = BoolGetDatum(deployed);
-	result_desc = BlessTupleDesc(result_desc);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(result_desc, values, nulls)));
+	PG_RETURN_DATUM(store_version(fcinfo, &spec, &old, &out, stats, start));
 }
 
 double

@@ -1,0 +1,1886 @@
+/*-------------------------------------------------------------------------
+ * algo_logistic.c
+ *	  logistic_regression: binary and multinomial (softmax) logistic
+ *	  regression fitted by Newton's method, one parallel pass per iteration.
+ *
+ *	  Model.  With K classes (spec->classes order) and q = p + 1
+ *	  coefficients per vector (intercept first), class k has the linear
+ *	  predictor eta_k = b_k'[1, x] and P(k | x) = exp(eta_k) / sum_l exp(eta_l).
+ *	  The free coefficient vectors are
+ *	    K = 2:              one, for classes[1] against classes[0] (eta_0 = 0),
+ *	                        scikit-learn's binary model;
+ *	    K > 2, no penalty:  K - 1, against the reference classes[0] (eta_0 = 0),
+ *	                        as statsmodels' MNLogit (K vectors would not be
+ *	                        identified);
+ *	    K > 2, L2:          K, all penalised, as scikit-learn's multinomial
+ *	                        model; the loss sees the intercepts only up to a
+ *	                        common shift, so they are kept summing to zero.
+ *	  Objective, scikit-learn's divided by C:
+ *	      F(b) = sum_i -log P(y_i | x_i) + (alpha / 2) sum_k ||w_k||^2,
+ *	  alpha = 1/C, w_k the slopes; intercepts are never penalised.  With
+ *	  standardize (default for the L2 penalty) the penalty applies to the
+ *	  slopes of the features scaled to unit population variance (as
+ *	  StandardScaler + LogisticRegression); params always report
+ *	  coefficients on the original scale.
+ *
+ *	  Working space.  Every fit is computed on z = (x - mean) / sd (mean and
+ *	  population sd of the fit's training rows; sd 1 for a constant column):
+ *	  an affine reparametrisation, so the unpenalised optimum is unchanged
+ *	  and without standardize the penalty weights become alpha / sd_j^2,
+ *	  while the Newton systems stay well scaled whatever the units.
+ *
+ *	  Passes (PASS_LOGISTIC, all parallel-capable aggregates whose partial
+ *	  states add exactly):
+ *	  1. moments: per slot, class counts, class means of x and (through the
+ *	     gram accumulator) the centred scatter of x.  At the start point --
+ *	     intercepts the log class priors, slopes 0 -- every row has the same
+ *	     probabilities, so the loss, gradient and Hessian there are exact
+ *	     functions of these moments: this pass is also Newton iteration 1;
+ *	  2. Newton: the current coefficients of every fit travel in ctx->extra;
+ *	     per fit the pass sums over its training rows the loss, gradient and
+ *	     Hessian sum_i (diag(p_i) - p_i p_i') (x) z_i z_i' -- each symmetric
+ *	     q x q block folded in batches by one cblas_dsyrk of sqrt|w|-scaled
+ *	     rows (w = p_k (1 - p_k) on the diagonal blocks, -p_k p_l off it) --
+ *	     and over its evaluation rows the log-loss, the hits and a
+ *	     confusion matrix.
+ *	  The step solves H s = -g by Cholesky on the equilibrated H, or by the
+ *	  eigen pseudo-inverse when H is singular (collinear features of an
+ *	  unpenalised model: NOTICE).  A step that does not lower F is halved,
+ *	  at most MAX_HALVINGS times, at one pass per halving.
+ *
+ *	  Stopping.  Converged when max_j |s_j| / max(1, |b_j|) < tol on the
+ *	  working scale (default 1e-6): Newton converges quadratically, so the
+ *	  coefficients are then accurate to about tol^2.  The statistics, the
+ *	  hold-out metrics and the stored coefficients always come from one
+ *	  pass at exactly the stored coefficients: when the last step is at
+ *	  most NEGLIGIBLE_STEP the coefficients of that pass are kept (the step
+ *	  is not applied), otherwise the step is applied and one more pass
+ *	  scores the final coefficients.  max_iter caps the Newton steps
+ *	  (WARNING when reached).
+ *
+ *	  Separation (unpenalised fits only: the L2 optimum always exists).  If
+ *	  at some iterate every training row's own class has the strictly
+ *	  largest eta, the rows are completely separated: scaling b up lowers F
+ *	  without bound, the maximum-likelihood estimate does not exist.  Quasi-
+ *	  complete separation is recognised by Newton's signature there: steps
+ *	  that stop shrinking (each at least half the previous, three in a row)
+ *	  while some rows are already fitted with probability > 1 - 1e-6.  Both
+ *	  stop with a WARNING, "separable": true in params and the finite
+ *	  coefficients reached; no inference statistics are reported then.
+ *
+ *	  Hyperparameter search runs every (setting, fold) fit and every
+ *	  setting's final fit side by side: one pass per iteration serves them
+ *	  all; the best setting by mean fold accuracy (ties: lower log-loss)
+ *	  is the model.
+ *
+ *	  Inference for unpenalised binary models follows MADlib's logregr:
+ *	  std_err from the inverse Hessian (transformed to the original scale),
+ *	  Wald z statistics, two-sided normal p-values, odds ratios, and
+ *	  condition_no = sqrt(cond(X'WX)) of the Hessian on the original scale
+ *	  with the intercept column (MADlib's stateToResult).
+ *-------------------------------------------------------------------------
+ */
+#include "mldb.h"
+
+#include <math.h>
+
+#include <cblas.h>
+
+#include "catalog.h"
+#include "gram.h"
+#include "linalg.h"
+#include "metrics.h"
+#include "miscadmin.h"
+#include "model.h"
+#include "pass.h"
+#include "predict.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+
+#define LOGISTIC_MAX_PARAMS	1000	/* free coefficients Newton may solve for */
+#define DEFAULT_C			1.0
+#define DEFAULT_MAX_ITER	100
+#define DEFAULT_TOL			1e-6
+#define DEFAULT_CV			5
+#define NEGLIGIBLE_STEP		1e-8	/* relative step below which b is final */
+#define SATURATED_LOSS		1e-6	/* -log p_y below this: p_y > 1 - 1e-6 */
+#define MAX_HALVINGS		30
+#define DIVERGED_COEF		1e4		/* working-scale coefficient: diverging */
+#define FLAT_OBJECTIVE		1e-3	/* relative decrease of F per step: flat */
+#define HESS_BATCH			64		/* rows per cblas_dsyrk */
+#define LOGLOSS_EPS			1e-15	/* as mldb.log_loss and scikit-learn 1.2 */
+#define RANK_RCOND			1e-12
+
+/* extra: what a pass computes */
+#define LOGIT_MOMENTS		1
+#define LOGIT_NEWTON		2
+
+/* eval_slot values besides a slot number */
+#define EVAL_TRAIN			(-1)	/* score the training rows (no hold-out) */
+
+extern const PassKind gram_pass_kind;
+extern const MldbAlgorithm logistic_regression_algorithm;
+
+static const char *const penalty_choices[] = {"l2", "none", NULL};
+
+static const OptionDef logistic_options[] = {
+	{"C", OPT_NUMBER, 0, INFINITY, true},
+	{"alpha", OPT_NUMBER, 0, INFINITY},
+	{"penalty", OPT_STRING, .choices = penalty_choices},
+	{"max_iter", OPT_INTEGER, 1, 1e6},
+	{"tol", OPT_NUMBER, 0, 1, true},
+	{"warm_start", OPT_BOOL},
+	{NULL}
+};
+
+/* What predict needs: coefficients on the original scale. */
+typedef struct LogisticParams
+{
+	int			K;				/* classes */
+	int			m;				/* free vectors: K - 1 (reference classes[0]) or K */
+	int			p;				/* features */
+	double	   *coef;			/* m x (p + 1), intercept first */
+	double	   *eta;			/* K scratch (one backend, no reentry) */
+} LogisticParams;
+
+/* ---------------------------------------------------------------------
+ * The pass accumulator
+ * ---------------------------------------------------------------------
+ */
+
+/* One fit's sums over one pass (Newton mode). */
+typedef struct FitAcc
+{
+	int			m;
+	int			q;
+	int			npairs;			/* m (m + 1) / 2 Hessian blocks */
+	int			except_slot;	/* training slots: 1..nfolds but this one */
+	int			eval_slot;		/* slot scored, or EVAL_TRAIN */
+	double	   *mu;				/* p */
+	double	   *inv_sd;			/* p */
+	double	   *beta;			/* m x q, working space */
+	/* training rows */
+	double		n;
+	double		loss;			/* sum of -log p_y */
+	double		nsat;			/* rows with -log p_y < SATURATED_LOSS */
+	double		nwrong;			/* rows whose own eta is not strictly largest */
+	double	   *grad;			/* m x q */
+	double	   *hess;			/* npairs blocks of q x q, upper triangles */
+	/* evaluation rows */
+	double		en;
+	double		eloss;			/* sum of clipped -log p_y */
+	double		ecorrect;
+	double	   *conf;			/* K x K, actual x predicted */
+	/* pending Hessian rows */
+	int			nbuf;
+	double	   *zbuf;			/* HESS_BATCH x q: z, or sqrt(w) z when m = 1 */
+	double	   *wbuf;			/* HESS_BATCH x npairs (m > 1) */
+} FitAcc;
+
+typedef struct LogitAcc
+{
+	int			mode;
+	int			K;
+	int			p;
+	int			nslots;
+	/* moments mode */
+	void	   *gram;			/* PASS_GRAM accumulator: centred scatter per slot */
+	double	   *cnt;			/* nslots x K rows */
+	double	   *cmean;			/* nslots x K x p class means */
+	/* Newton mode */
+	int			nfits;
+	FitAcc	   *fits;
+	/* row scratch */
+	double	   *z;				/* q */
+	double	   *eta;			/* K */
+	double	   *e;				/* K */
+	double	   *prob;			/* K */
+	double	   *scaled;			/* HESS_BATCH x q */
+} LogitAcc;
+
+static inline int
+pair_index(int m, int a, int b)
+{
+	/* blocks (a, b), a <= b, row by row */
+	return a * m - a * (a - 1) / 2 + (b - a);
+}
+
+static inline double
+softplus(double t)
+{
+	/* log(1 + e^t) without overflow or loss of digits */
+	return t > 0 ? t + log1p(exp(-t)) : log1p(exp(t));
+}
+
+static inline double
+sigmoid(double t)
+{
+	if (t >= 0)
+		return 1.0 / (1.0 + exp(-t));
+	else
+	{
+		double		e = exp(t);
+
+		return e / (1.0 + e);
+	}
+}
+
+static void *
+logit_create(const PassCtx *ctx)
+{
+	LogitAcc   *acc = palloc0(sizeof(LogitAcc));
+	BinReader	r;
+	int			q;
+
+	binreader_init(&r, ctx->extra, ctx->extra_len, "logistic pass parameters");
+	acc->mode = bin_read_int32(&r);
+	acc->K = bin_read_int32(&r);
+	acc->p = bin_read_int32(&r);
+	acc->nfits = bin_read_int32(&r);
+	acc->nslots = pass_nslots(ctx);
+	if ((acc->mode != LOGIT_MOMENTS && acc->mode != LOGIT_NEWTON) ||
+		acc->K < 2 || acc->K != ctx->spec->nclasses || acc->p != ctx->spec->dim ||
+		acc->nfits < 0 || acc->nfits > 100000)
+		bin_corrupted(&r, "logistic pass parameters out of range");
+	q = acc->p + 1;
+	acc->z = palloc(sizeof(double) * q);
+	acc->eta = palloc(sizeof(double) * acc->K);
+	acc->e = palloc(sizeof(double) * acc->K);
+	acc->prob = palloc(sizeof(double) * acc->K);
+
+	if (acc->mode == LOGIT_MOMENTS)
+	{
+		acc->gram = gram_pass_kind.create(ctx);
+		acc->cnt = palloc0(sizeof(double) * acc->nslots * acc->K);
+		acc->cmean = palloc0(sizeof(double) * acc->nslots * acc->K * Max(acc->p, 1));
+		bin_read_end(&r);
+		return acc;
+	}
+
+	acc->fits = palloc0(sizeof(FitAcc) * Max(acc->nfits, 1));
+	acc->scaled = palloc(sizeof(double) * HESS_BATCH * q);
+	for (int f = 0; f < acc->nfits; f++)
+	{
+		FitAcc	   *fa = &acc->fits[f];
+
+		fa->m = bin_read_int32(&r);
+		fa->except_slot = bin_read_int32(&r);
+		fa->eval_slot = bin_read_int32(&r);
+		if (fa->m < 1 || fa->m > acc->K || (Size) fa->m * q > LOGISTIC_MAX_PARAMS ||
+			fa->except_slot < 0 || fa->except_slot >= acc->nslots ||
+			fa->eval_slot < EVAL_TRAIN || fa->eval_slot >= acc->nslots)
+			bin_corrupted(&r, "logistic fit parameters out of range");
+		fa->q = q;
+		fa->npairs = fa->m * (fa->m + 1) / 2;
+		fa->mu = bin_read_float8_array(&r, acc->p);
+		fa->inv_sd = bin_read_float8_array(&r, acc->p);
+		fa->beta = bin_read_float8_array(&r, fa->m * q);
+		fa->grad = palloc0(sizeof(double) * fa->m * q);
+		fa->hess = palloc0(sizeof(double) * fa->npairs * q * q);
+		fa->conf = palloc0(sizeof(double) * acc->K * acc->K);
+	}
+	bin_read_end(&r);
+	return acc;
+}
+
+/* Fold a fit's pending rows into its Hessian blocks. */
+static void
+fit_flush(FitAcc *fa, double *scaled)
+{
+	int			q = fa->q;
+	int			b = fa->nbuf;
+
+	if (b == 0)
+		return;
+	if (fa->m == 1)
+	{
+		/* the rows are already sqrt(w) z */
+		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, q, b, 1.0, fa->zbuf, q,
+					1.0, fa->hess, q);
+		fa->nbuf = 0;
+		return;
+	}
+	for (int a = 0; a < fa->m; a++)
+		for (int c = a; c < fa->m; c++)
+		{
+			int			idx = pair_index(fa->m, a, c);
+
+			for (int r = 0; r < b; r++)
+			{
+				double		sw = sqrt(fabs(fa->wbuf[r * fa->npairs + idx]));
+				const double *z = fa->zbuf + (Size) r * q;
+				double	   *s = scaled + (Size) r * q;
+
+				for (int j = 0; j < q; j++)
+					s[j] = sw * z[j];
+			}
+			/* diagonal blocks weigh p(1 - p) >= 0, the others -p_k p_l <= 0 */
+			cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, q, b, a == c ? 1.0 : -1.0,
+						scaled, q, 1.0, fa->hess + (Size) idx * q * q, q);
+		}
+	fa->nbuf = 0;
+}
+
+static void
+moments_add(LogitAcc *acc, const PassCtx *ctx, int slot, uint64 rowhash, double y,
+			const double *x)
+{
+	int			k = (int) y;
+	double	   *c = &acc->cnt[slot * acc->K + k];
+	double	   *mean = acc->cmean + ((Size) slot * acc->K + k) * acc->p;
+
+	gram_pass_kind.add(acc->gram, ctx, slot, rowhash, y, x);
+	*c += 1;
+	for (int j = 0; j < acc->p; j++)
+		mean[j] += (x[j] - mean[j]) / *c;
+}
+
+static void
+logit_add(void *a, const PassCtx *ctx, int slot, uint64 rowhash, double y,
+		  const double *x)
+{
+	LogitAcc   *acc = (LogitAcc *) a;
+	int			K = acc->K;
+	int			p = acc->p;
+	int			q = p + 1;
+	int			cls = (int) y;
+	double	   *z = acc->z;
+
+	Assert(cls >= 0 && cls < K);
+	if (acc->mode == LOGIT_MOMENTS)
+	{
+		moments_add(acc, ctx, slot, rowhash, y, x);
+		return;
+	}
+
+	for (int f = 0; f < acc->nfits; f++)
+	{
+		FitAcc	   *fa = &acc->fits[f];
+		bool		train = slot != PASS_HOLDOUT_SLOT && slot != fa->except_slot;
+		bool		eval = fa->eval_slot == EVAL_TRAIN ? train : slot == fa->eval_slot;
+		int			m = fa->m;
+		int			off = K - m;
+		double		loss;
+		int			pred;
+		bool		strict;
+
+		if (!train && !eval)
+			continue;
+		z[0] = 1.0;
+		for (int j = 0; j < p; j++)
+			z[j + 1] = (x[j] - fa->mu[j]) * fa->inv_sd[j];
+
+		if (m == 1 && K == 2)
+		{
+			double		t = 0;
+			double		p1;
+			double		p0;
+
+			for (int j = 0; j < q; j++)
+				t += fa->beta[j] * z[j];
+			p1 = sigmoid(t);
+			p0 = sigmoid(-t);
+			loss = cls ? softplus(-t) : softplus(t);
+			pred = t > 0 ? 1 : 0;
+			strict = cls ? t > 0 : t < 0;
+			if (train)
+			{
+				double		r = p1 - cls;
+				double		sw = sqrt(p1 * p0);
+				double	   *row;
+
+				for (int j = 0; j < q; j++)
+					fa->grad[j] += r * z[j];
+				if (fa->zbuf == NULL)
+					fa->zbuf = MemoryContextAlloc(GetMemoryChunkContext(acc),
+												  sizeof(double) * HESS_BATCH * q);
+				row = fa->zbuf + (Size) fa->nbuf * q;
+				for (int j = 0; j < q; j++)
+					row[j] = sw * z[j];
+			}
+		}
+		else
+		{
+			double	   *eta = acc->eta;
+			double	   *e = acc->e;
+			double	   *pr = acc->prob;
+			double		mx = -INFINITY;
+			double		S = 0;
+
+			pred = 0;
+			for (int k = 0; k < K; k++)
+			{
+				double		t = 0;
+
+				if (k >= off)
+				{
+					const double *b = fa->beta + (Size) (k - off) * q;
+
+					for (int j = 0; j < q; j++)
+						t += b[j] * z[j];
+				}
+				eta[k] = t;
+				if (t > mx)
+				{
+					mx = t;
+					pred = k;
+				}
+			}
+			strict = true;
+			for (int k = 0; k < K; k++)
+			{
+				e[k] = exp(eta[k] - mx);
+				S += e[k];
+				if (k != cls && !(eta[cls] > eta[k]))
+					strict = false;
+			}
+			loss = log(S) - (eta[cls] - mx);
+			for (int k = 0; k < K; k++)
+				pr[k] = e[k] / S;
+			if (train)
+			{
+				double	   *row;
+				double	   *w;
+
+				for (int a2 = 0; a2 < m; a2++)
+				{
+					int			k = a2 + off;
+					double		r = pr[k] - (k == cls ? 1.0 : 0.0);
+					double	   *g = fa->grad + (Size) a2 * q;
+
+					for (int j = 0; j < q; j++)
+						g[j] += r * z[j];
+				}
+				if (fa->zbuf == NULL)
+				{
+					MemoryContext cxt = GetMemoryChunkContext(acc);
+
+					fa->zbuf = MemoryContextAlloc(cxt, sizeof(double) * HESS_BATCH * q);
+					fa->wbuf = MemoryContextAlloc(cxt, sizeof(double) * HESS_BATCH * fa->npairs);
+				}
+				row = fa->zbuf + (Size) fa->nbuf * q;
+				memcpy(row, z, sizeof(double) * q);
+				w = fa->wbuf + (Size) fa->nbuf * fa->npairs;
+				for (int a2 = 0; a2 < m; a2++)
+				{
+					int			k = a2 + off;
+					double		rest;
+
+					/* 1 - p_k from the other classes: no cancellation when p_k ~ 1 */
+					if (e[k] < 0.5 * S)
+						rest = S - e[k];
+					else
+					{
+						rest = 0;
+						for (int l = 0; l < K; l++)
+							if (l != k)
+								rest += e[l];
+					}
+					w[pair_index(m, a2, a2)] = pr[k] * (rest / S);
+					for (int c2 = a2 + 1; c2 < m; c2++)
+						w[pair_index(m, a2, c2)] = -pr[k] * pr[c2 + off];
+				}
+			}
+		}
+
+		if (train)
+		{
+			fa->n += 1;
+			fa->loss += loss;
+			fa->nsat += loss < SATURATED_LOSS ? 1 : 0;
+			fa->nwrong += strict ? 0 : 1;
+			if (++fa->nbuf == HESS_BATCH)
+				fit_flush(fa, acc->scaled);
+		}
+		if (eval)
+		{
+			/* p_y clipped to [eps, 1 - eps], as mldb.log_loss */
+			fa->en += 1;
+			fa->eloss += Min(Max(loss, -log1p(-LOGLOSS_EPS)), -log(LOGLOSS_EPS));
+			fa->ecorrect += pred == cls ? 1 : 0;
+			fa->conf[cls * K + pred] += 1;
+		}
+	}
+}
+
+static void
+logit_merge(void *a, void *b, const PassCtx *ctx)
+{
+	LogitAcc   *x = (LogitAcc *) a;
+	LogitAcc   *y = (LogitAcc *) b;
+	int			K = x->K;
+	int			p = x->p;
+
+	if (x->mode == LOGIT_MOMENTS)
+	{
+		gram_pass_kind.merge(x->gram, y->gram, ctx);
+		for (int i = 0; i < x->nslots * K; i++)
+		{
+			double		na = x->cnt[i];
+			double		nb = y->cnt[i];
+			double	   *ma = x->cmean + (Size) i * p;
+			const double *mb = y->cmean + (Size) i * p;
+
+			if (nb == 0)
+				continue;
+			for (int j = 0; j < p; j++)
+				ma[j] += (mb[j] - ma[j]) * nb / (na + nb);
+			x->cnt[i] = na + nb;
+		}
+		return;
+	}
+	for (int f = 0; f < x->nfits; f++)
+	{
+		FitAcc	   *fx = &x->fits[f];
+		FitAcc	   *fy = &y->fits[f];
+		int			q = fx->q;
+
+		fit_flush(fx, x->scaled);
+		fit_flush(fy, x->scaled);
+		fx->n += fy->n;
+		fx->loss += fy->loss;
+		fx->nsat += fy->nsat;
+		fx->nwrong += fy->nwrong;
+		for (int i = 0; i < fx->m * q; i++)
+			fx->grad[i] += fy->grad[i];
+		for (int i = 0; i < fx->npairs * q * q; i++)
+			fx->hess[i] += fy->hess[i];
+		fx->en += fy->en;
+		fx->eloss += fy->eloss;
+		fx->ecorrect += fy->ecorrect;
+		for (int i = 0; i < K * K; i++)
+			fx->conf[i] += fy->conf[i];
+	}
+}
+
+static void
+logit_write(StringInfo buf, void *a, const PassCtx *ctx)
+{
+	LogitAcc   *acc = (LogitAcc *) a;
+
+	bin_write_int32(buf, acc->mode);
+	bin_write_int32(buf, acc->nfits);
+	if (acc->mode == LOGIT_MOMENTS)
+	{
+		gram_pass_kind.write(buf, acc->gram, ctx);
+		bin_write_float8_array(buf, acc->cnt, acc->nslots * acc->K);
+		bin_write_float8_array(buf, acc->cmean, acc->nslots * acc->K * acc->p);
+		return;
+	}
+	for (int f = 0; f < acc->nfits; f++)
+	{
+		FitAcc	   *fa = &acc->fits[f];
+
+		fit_flush(fa, acc->scaled);
+		bin_write_float8(buf, fa->n);
+		bin_write_float8(buf, fa->loss);
+		bin_write_float8(buf, fa->nsat);
+		bin_write_float8(buf, fa->nwrong);
+		bin_write_float8_array(buf, fa->grad, fa->m * fa->q);
+		bin_write_float8_array(buf, fa->hess, fa->npairs * fa->q * fa->q);
+		bin_write_float8(buf, fa->en);
+		bin_write_float8(buf, fa->eloss);
+		bin_write_float8(buf, fa->ecorrect);
+		bin_write_float8_array(buf, fa->conf, acc->K * acc->K);
+	}
+}
+
+static void
+read_into(BinReader *r, double *dst, int n)
+{
+	double	   *src = bin_read_float8_array(r, n);
+
+	memcpy(dst, src, sizeof(double) * n);
+	pfree(src);
+}
+
+static void *
+logit_read(BinReader *r, const PassCtx *ctx)
+{
+	LogitAcc   *acc = logit_create(ctx);
+
+	if (bin_read_int32(r) != acc->mode || bin_read_int32(r) != acc->nfits)
+		bin_corrupted(r, "logistic pass state does not match its context");
+	if (acc->mode == LOGIT_MOMENTS)
+	{
+		acc->gram = gram_pass_kind.read(r, ctx);
+		read_into(r, acc->cnt, acc->nslots * acc->K);
+		read_into(r, acc->cmean, acc->nslots * acc->K * acc->p);
+		return acc;
+	}
+	for (int f = 0; f < acc->nfits; f++)
+	{
+		FitAcc	   *fa = &acc->fits[f];
+
+		fa->n = bin_read_float8(r);
+		fa->loss = bin_read_float8(r);
+		fa->nsat = bin_read_float8(r);
+		fa->nwrong = bin_read_float8(r);
+		read_into(r, fa->grad, fa->m * fa->q);
+		read_into(r, fa->hess, fa->npairs * fa->q * fa->q);
+		fa->en = bin_read_float8(r);
+		fa->eloss = bin_read_float8(r);
+		fa->ecorrect = bin_read_float8(r);
+		read_into(r, fa->conf, acc->K * acc->K);
+	}
+	return acc;
+}
+
+const PassKind logistic_pass_kind = {
+	.name = "logistic",
+	.create = logit_create,
+	.add = logit_add,
+	.merge = logit_merge,
+	.write = logit_write,
+	.read = logit_read,
+};
+
+/* ---------------------------------------------------------------------
+ * Fits: one Newton iteration at a time
+ * ---------------------------------------------------------------------
+ */
+
+typedef enum FitStatus
+{
+	FIT_RUNNING,				/* b moved: the next pass evaluates it */
+	FIT_SCORING,				/* b is final: the next pass scores it */
+	FIT_DONE
+} FitStatus;
+
+typedef enum FitEnd
+{
+	END_CONVERGED,
+	END_MAX_ITER,
+	END_SEPARABLE,
+	END_STALLED					/* the step halving could not lower F */
+} FitEnd;
+
+typedef struct Fit
+{
+	int			setting;		/* index of its search setting (0 without) */
+	int			fold;			/* CV fit: the held-out fold's slot; 0: final fit */
+	Jsonb	   *options;
+	/* settings */
+	double		lambda;			/* alpha = 1/C; 0 = unpenalised */
+	bool		standardize;
+	int			max_iter;
+	double		tol;
+	const char *penalty;
+	int			K;
+	int			p;
+	int			q;
+	int			m;
+	int			off;			/* K - m: 1 when classes[0] is the reference */
+	int			npar;
+	int			except_slot;
+	int			eval_slot;
+	/* training rows */
+	double		n;
+	double	   *nk;				/* K */
+	double	   *mu;				/* p */
+	double	   *sd;				/* p */
+	double	   *inv_sd;			/* p */
+	double	   *pen;			/* q: penalty weight of each coefficient of a vector */
+	/* the iterate */
+	double	   *beta;			/* npar, working space */
+	double	   *beta_prev;
+	double	   *step;
+	double		F_prev;
+	bool		have_prev;
+	int			halvings;
+	int			iter;			/* Newton steps taken */
+	int			passes;			/* Newton passes this fit took part in */
+	FitStatus	status;
+	FitEnd		end;
+	const char *separation;		/* "complete", "quasi-complete", "diverging" */
+	/* statistics at beta */
+	bool		scored;			/* a pass evaluated exactly beta */
+	double		F;
+	double		loss;
+	double		nsat;
+	double		nwrong;			/* -1: unknown (start point) */
+	double	   *g;				/* npar */
+	double	   *H;				/* npar x npar, penalty included */
+	double		en;
+	double		eloss;
+	double		ecorrect;
+	double	   *conf;			/* K x K */
+	bool		pinv;			/* some solve needed the pseudo-inverse */
+	int			rank;
+	double		last_step;		/* relative size of the last step computed */
+	/* history, one entry per accepted iterate */
+	int			nhist;
+	double	   *hist_F;
+	double	   *hist_rel;
+	double	   *hist_abs;
+	double	   *hist_bmax;
+	bool		warm;
+} Fit;
+
+typedef struct TrainSetup
+{
+	const FeatureSpec *spec;
+	int			K;
+	int			p;
+	int			nfolds;
+} TrainSetup;
+
+/* Penalty, solver limits and standardisation of one set of options. */
+static void
+fit_settings(Fit *f, Jsonb *options)
+{
+	bool		has_c = opt_present(options, "C");
+	bool		has_alpha = opt_present(options, "alpha");
+
+	f->options = options;
+	f->penalty = opt_string(options, "penalty", "l2");
+	if (has_c && has_alpha)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options \"C\" and \"alpha\" set the same penalty"),
+				 errhint("Give one of them: alpha = 1/C (the penalty is alpha/2 times the squared norm of the slopes, against the sum of the log-losses).")));
+	if (strcmp(f->penalty, "none") == 0 && (has_c || has_alpha))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("penalty \"none\" takes no \"%s\"", has_c ? "C" : "alpha"),
+				 errhint("Remove it, or use \"penalty\": \"l2\".")));
+	if (strcmp(f->penalty, "none") == 0)
+		f->lambda = 0;
+	else if (has_alpha)
+		f->lambda = opt_number(options, "alpha", 0);
+	else
+		f->lambda = 1.0 / opt_number(options, "C", DEFAULT_C);
+	if (!isfinite(f->lambda))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the penalty alpha = 1/C is not finite"),
+				 errhint("Use a larger C.")));
+	f->standardize = opt_bool(options, "standardize", f->lambda > 0);
+	f->max_iter = (int) opt_int(options, "max_iter", DEFAULT_MAX_ITER);
+	f->tol = opt_number(options, "tol", DEFAULT_TOL);
+}
+
+static void
+fit_setup(Fit *f, const TrainSetup *ts, Jsonb *options, int setting, int fold)
+{
+	int			npar;
+
+	f->setting = setting;
+	f->fold = fold;
+	fit_settings(f, options);
+	f->K = ts->K;
+	f->p = ts->p;
+	f->q = ts->p + 1;
+	/* unpenalised multinomial: K - 1 vectors against classes[0] */
+	f->m = ts->K == 2 || f->lambda == 0 ? ts->K - 1 : ts->K;
+	f->off = f->K - f->m;
+	npar = f->m * f->q;
+	if (npar > LOGISTIC_MAX_PARAMS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("logistic_regression would have %d coefficients (%d classes, %d encoded features), more than its Newton solver's limit of %d",
+						npar, ts->K, ts->p, LOGISTIC_MAX_PARAMS),
+				 errhint("Select fewer features, lower max_categories, or group rare classes in a query passed as relation.")));
+	f->npar = npar;
+	f->except_slot = fold;
+	f->nk = palloc0(sizeof(double) * f->K);
+	f->mu = palloc0(sizeof(double) * Max(f->p, 1));
+	f->sd = palloc0(sizeof(double) * Max(f->p, 1));
+	f->inv_sd = palloc0(sizeof(double) * Max(f->p, 1));
+	f->pen = palloc0(sizeof(double) * f->q);
+	f->beta = palloc0(sizeof(double) * npar);
+	f->beta_prev = palloc0(sizeof(double) * npar);
+	f->step = palloc0(sizeof(double) * npar);
+	f->g = palloc0(sizeof(double) * npar);
+	f->H = palloc0(sizeof(double) * npar * npar);
+	f->conf = palloc0(sizeof(double) * f->K * f->K);
+	f->hist_F = palloc(sizeof(double) * (f->max_iter + MAX_HALVINGS + 4));
+	f->hist_rel = palloc(sizeof(double) * (f->max_iter + MAX_HALVINGS + 4));
+	f->hist_abs = palloc(sizeof(double) * (f->max_iter + MAX_HALVINGS + 4));
+	f->hist_bmax = palloc(sizeof(double) * (f->max_iter + MAX_HALVINGS + 4));
+	f->nwrong = -1;
+}
+
+/* Penalty terms and the intercept-sum constraint (m = K), added to F, g, H. */
+static void
+fit_add_penalty(Fit *f)
+{
+	int			q = f->q;
+	int			n = f->npar;
+	double		fix = 0;
+
+	for (int a = 0; a < f->m; a++)
+		for (int j = 1; j < q; j++)
+		{
+			int			i = a * q + j;
+
+			f->F += 0.5 * f->pen[j] * f->beta[i] * f->beta[i];
+			f->g[i] += f->pen[j] * f->beta[i];
+			f->H[i * n + i] += f->pen[j];
+		}
+
+	/*
+	 * With K penalised vectors, shifting every intercept by the same amount
+	 * changes nothing: H is singular along that direction.  Adding fix
+	 * (sum_k b_k0)^2 / 2 to F makes it definite and, the gradient being
+	 * orthogonal to the direction, keeps the intercepts' sum where it
+	 * started, at zero.
+	 */
+	if (f->m == f->K)
+	{
+		for (int a = 0; a < f->m; a++)
+			fix += f->H[(a * q) * n + a * q] / f->m;
+		if (!(fix > 0))
+			fix = 1;
+		for (int a = 0; a < f->m; a++)
+			for (int b = 0; b < f->m; b++)
+				f->H[(a * q) * n + b * q] += fix;
+	}
+}
+
+/*
+ * The start point from the moments pass: intercepts at the log class
+ * priors (summing to zero for K vectors), slopes 0, so p_ik = pi_k for
+ * every row and, on z = (x - mean)/sd with sum_i z_i = 0,
+ *   F = -sum_k n_k log pi_k,
+ *   g_k = [n pi_k - n_k, -n_k (mean_k - mean)/sd],
+ *   H_kl = (pi_k delta_kl - pi_k pi_l) [[n, 0], [0, M/(sd sd')]],
+ * M the centred scatter: Newton's first iteration without a row pass.
+ */
+static void
+fit_start_from_moments(Fit *f, LogitAcc *ma, const TrainSetup *ts)
+{
+	int			K = f->K;
+	int			p = f->p;
+	int			q = f->q;
+	int			n = f->npar;
+	Moments    *mo = gram_moments_except(ma->gram, 1, ts->nfolds,
+										 f->except_slot > 0 ? f->except_slot : -1);
+	double	   *cm = palloc0(sizeof(double) * K * Max(p, 1));
+	double	   *logpi = palloc(sizeof(double) * K);
+	double		mean_logpi = 0;
+
+	f->n = mo->n;
+	for (int s = 1; s <= ts->nfolds; s++)
+	{
+		if (s == f->except_slot)
+			continue;
+		for (int k = 0; k < K; k++)
+		{
+			double		c = ma->cnt[s * K + k];
+			const double *mean = ma->cmean + ((Size) s * K + k) * p;
+
+			if (c == 0)
+				continue;
+			for (int j = 0; j < p; j++)
+				cm[k * p + j] += (mean[j] - cm[k * p + j]) * c / (f->nk[k] + c);
+			f->nk[k] += c;
+		}
+	}
+	for (int k = 0; k < K; k++)
+		if (f->nk[k] == 0)
+		{
+			if (f->fold > 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("cross-validation fold %d leaves class \"%s\" without training rows",
+								f->fold, ts->spec->classes[k]),
+						 errhint("Use fewer folds (option \"cv\"), or more rows of that class.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("class \"%s\" has no usable training row", ts->spec->classes[k]),
+					 errhint("Rows of this class were all skipped (NULL or non-finite features with impute \"drop\"); check the relation.")));
+		}
+
+	for (int j = 0; j < p; j++)
+	{
+		double		var = mo->M[j * mo->m + j] / f->n;
+		double		mean = mo->mean[j];
+		bool		constant = var <= 1e-20 * mean * mean || !(var > 0);
+
+		if (constant && f->lambda == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("feature \"%s\" is constant in the training rows",
+							featurespec_slot_name(ts->spec, j)),
+					 errhint("Leave it out of features: without a penalty a constant is not identified beside the intercept.")));
+		f->mu[j] = mean;
+		f->sd[j] = constant ? 1.0 : sqrt(var);
+		f->inv_sd[j] = 1.0 / f->sd[j];
+		f->pen[j + 1] = f->lambda * (f->standardize ? 1.0 : 1.0 / (f->sd[j] * f->sd[j]));
+	}
+
+	f->F = 0;
+	for (int k = 0; k < K; k++)
+	{
+		logpi[k] = log(f->nk[k] / f->n);
+		mean_logpi += logpi[k] / K;
+		f->F -= f->nk[k] * logpi[k];
+	}
+	memset(f->beta, 0, sizeof(double) * n);
+	memset(f->g, 0, sizeof(double) * n);
+	memset(f->H, 0, sizeof(double) * n * n);
+	for (int a = 0; a < f->m; a++)
+	{
+		int			k = a + f->off;
+
+		f->beta[a * q] = f->off ? logpi[k] - logpi[0] : logpi[k] - mean_logpi;
+		for (int j = 0; j < p; j++)
+			f->g[a * q + 1 + j] = -f->nk[k] * (cm[k * p + j] - f->mu[j]) * f->inv_sd[j];
+		for (int b = 0; b < f->m; b++)
+		{
+			int			l = b + f->off;
+			double		pk = f->nk[k] / f->n;
+			double		w = (a == b ? pk * (1 - pk) : -pk * f->nk[l] / f->n);
+
+			f->H[(a * q) * n + b * q] = w * f->n;
+			for (int i = 0; i < p; i++)
+				for (int j = 0; j < p; j++)
+					f->H[(a * q + 1 + i) * n + b * q + 1 + j] =
+						w * mo->M[i * mo->m + j] * f->inv_sd[i] * f->inv_sd[j];
+		}
+	}
+	f->loss = f->F;
+	fit_add_penalty(f);
+	f->scored = false;
+	f->nwrong = -1;
+	f->nsat = 0;
+}
+
+/* Start from given original-scale coefficients (m x q), warm_start. */
+static void
+fit_start_from(Fit *f, const double *coef)
+{
+	int			q = f->q;
+
+	for (int a = 0; a < f->m; a++)
+	{
+		const double *c = coef + (Size) a * q;
+		double	   *b = f->beta + (Size) a * q;
+
+		/* b_x = B' b_z with z = (x - mu)/sd, inverted */
+		b[0] = c[0];
+		for (int j = 0; j < f->p; j++)
+		{
+			b[j + 1] = c[j + 1] * f->sd[j];
+			b[0] += c[j + 1] * f->mu[j];
+		}
+	}
+	f->have_prev = false;
+	f->scored = false;
+	f->status = FIT_RUNNING;
+	f->warm = true;
+}
+
+/*
+ * Newton step s from H s = -g: Cholesky on D H D with D = diag(H)^-1/2,
+ * else the eigen pseudo-inverse of that matrix.
+ */
+static void
+fit_solve(Fit *f, double *s)
+{
+	int			n = f->npar;
+	double	   *d = palloc(sizeof(double) * n);
+	double	   *A = palloc(sizeof(double) * n * n);
+	double	   *r = palloc(sizeof(double) * n);
+	double	   *y = palloc(sizeof(double) * n);
+
+	for (int i = 0; i < n; i++)
+		d[i] = f->H[i * n + i] > 0 ? 1.0 / sqrt(f->H[i * n + i]) : 1.0;
+	for (int i = 0; i < n; i++)
+	{
+		r[i] = -f->g[i] * d[i];
+		for (int j = 0; j < n; j++)
+			A[i * n + j] = f->H[i * n + j] * d[i] * d[j];
+	}
+	if (mldb_chol_solve(n, A, r, y))
+		f->rank = n;
+	else
+	{
+		double	   *Ainv = palloc(sizeof(double) * n * n);
+
+		f->rank = mldb_sym_pinv(n, A, RANK_RCOND, Ainv);
+		f->pinv = true;
+		for (int i = 0; i < n; i++)
+		{
+			y[i] = 0;
+			for (int j = 0; j < n; j++)
+				y[i] += Ainv[i * n + j] * r[j];
+		}
+		pfree(Ainv);
+	}
+	for (int i = 0; i < n; i++)
+		s[i] = y[i] * d[i];
+	pfree(d);
+	pfree(A);
+	pfree(r);
+	pfree(y);
+}
+
+/* Take over one pass's sums for the fit's current coefficients. */
+static void
+fit_absorb(Fit *f, const FitAcc *fa)
+{
+	int			q = f->q;
+	int			n = f->npar;
+
+	f->passes++;
+	f->loss = fa->loss;
+	f->F = fa->loss;
+	f->nsat = fa->nsat;
+	f->nwrong = fa->nwrong;
+	memcpy(f->g, fa->grad, sizeof(double) * n);
+	for (int a = 0; a < f->m; a++)
+		for (int b = a; b < f->m; b++)
+		{
+			const double *B = fa->hess + (Size) pair_index(f->m, a, b) * q * q;
+
+			for (int i = 0; i < q; i++)
+				for (int j = i; j < q; j++)
+				{
+					double		v = B[i * q + j];
+
+					f->H[(a * q + i) * n + b * q + j] = v;
+					f->H[(a * q + j) * n + b * q + i] = v;
+					f->H[(b * q + j) * n + a * q + i] = v;
+					f->H[(b * q + i) * n + a * q + j] = v;
+				}
+		}
+	fit_add_penalty(f);
+	f->en = fa->en;
+	f->eloss = fa->eloss;
+	f->ecorrect = fa->ecorrect;
+	memcpy(f->conf, fa->conf, sizeof(double) * f->K * f->K);
+	f->scored = true;
+}
+
+static double
+max_abs(const double *v, int n)
+{
+	double		m = 0;
+
+	for (int i = 0; i < n; i++)
+		m = Max(m, fabs(v[i]));
+	return m;
+}
+
+/*
+ * Separation of an unpenalised fit at the current iterate, or NULL.  See
+ * the file header; the history holds this iterate's step last.
+ */
+static const char *
+fit_separation(const Fit *f)
+{
+	int			h = f->nhist;
+
+	if (f->lambda > 0)
+		return NULL;
+	if (f->nwrong == 0)
+		return "complete";
+	if (h >= 4 && f->nsat > 0 &&
+		f->hist_abs[h - 1] >= 0.5 * f->hist_abs[h - 2] &&
+		f->hist_abs[h - 2] >= 0.5 * f->hist_abs[h - 3] &&
+		f->hist_bmax[h - 1] > f->hist_bmax[h - 3] &&
+		f->hist_F[h - 2] - f->hist_F[h - 1] < FLAT_OBJECTIVE * fabs(f->hist_F[h - 1]))
+		return "quasi-complete";
+	if (f->hist_bmax[h - 1] > DIVERGED_COEF)
+		return "diverging";
+	return NULL;
+}
+
+static void
+fit_finish(Fit *f, FitEnd end)
+{
+	f->end = end;
+	/* statistics must come from a pass at exactly these coefficients */
+	f->status = f->scored ? FIT_DONE : FIT_SCORING;
+}
+
+/*
+ * One iteration's decision, with F, g and H at the current beta: reject
+ * and halve a step that raised F, stop, or take the Newton step.
+ */
+static void
+fit_advance(Fit *f, const char *model_name)
+{
+	double	   *s = palloc(sizeof(double) * f->npar);
+	double		rel = 0;
+	double		tiny = 1e-12 * fabs(f->F_prev);
+
+	if (f->status == FIT_SCORING)
+	{
+		f->status = FIT_DONE;
+		return;
+	}
+	if (f->have_prev && !(f->F <= f->F_prev + tiny))
+	{
+		if (f->halvings < MAX_HALVINGS)
+		{
+			f->halvings++;
+			for (int i = 0; i < f->npar; i++)
+			{
+				f->step[i] *= 0.5;
+				f->beta[i] = f->beta_prev[i] + f->step[i];
+			}
+			f->scored = false;
+			elog(DEBUG1, "logistic_regression %s: objective rose to %.17g, step halved",
+				 model_name, f->F);
+			pfree(s);
+			return;
+		}
+		/* back to the last accepted iterate, which the next pass scores */
+		memcpy(f->beta, f->beta_prev, sizeof(double) * f->npar);
+		f->scored = false;
+		fit_finish(f, END_STALLED);
+		pfree(s);
+		return;
+	}
+	f->halvings = 0;
+
+	fit_solve(f, s);
+	for (int i = 0; i < f->npar; i++)
+		rel = Max(rel, fabs(s[i]) / Max(1.0, fabs(f->beta[i])));
+	if (isnan(rel))
+		rel = INFINITY;
+	f->last_step = rel;
+	f->hist_F[f->nhist] = f->F;
+	f->hist_rel[f->nhist] = rel;
+	f->hist_abs[f->nhist] = max_abs(s, f->npar);
+	f->hist_bmax[f->nhist] = max_abs(f->beta, f->npar);
+	f->nhist++;
+	if (f->fold == 0)
+		elog(DEBUG1, "logistic_regression %s: iteration %d, objective %.17g, relative step %g",
+			 model_name, f->iter, f->F, rel);
+
+	if (rel < f->tol)
+	{
+		if (rel > NEGLIGIBLE_STEP || !f->scored)
+		{
+			/* apply it; the next pass scores the final coefficients */
+			for (int i = 0; i < f->npar; i++)
+				f->beta[i] += s[i];
+			f->iter++;
+			f->scored = false;
+		}
+		fit_finish(f, END_CONVERGED);
+		return;
+	}
+	if ((f->separation = fit_separation(f)) != NULL)
+	{
+		fit_finish(f, END_SEPARABLE);
+		pfree(s);
+		return;
+	}
+	if (f->iter >= f->max_iter)
+	{
+		fit_finish(f, END_MAX_ITER);
+		return;
+	}
+	memcpy(f->beta_prev, f->beta, sizeof(double) * f->npar);
+	memcpy(f->step, s, sizeof(double) * f->npar);
+	for (int i = 0; i < f->npar; i++)
+		f->beta[i] += s[i];
+	f->F_prev = f->F;
+	f->have_prev = true;
+	f->iter++;
+	f->scored = false;
+	f->status = FIT_RUNNING;
+	pfree(s);
+}
+
+/* The working-space coefficients on the original scale: b_x = B' b_z. */
+static double *
+fit_coef(const Fit *f)
+{
+	int			q = f->q;
+	double	   *c = palloc(sizeof(double) * f->npar);
+
+	for (int a = 0; a < f->m; a++)
+	{
+		const double *b = f->beta + (Size) a * q;
+		double	   *o = c + (Size) a * q;
+
+		o[0] = b[0];
+		for (int j = 0; j < f->p; j++)
+		{
+			o[j + 1] = b[j + 1] * f->inv_sd[j];
+			o[0] -= b[j + 1] * f->mu[j] * f->inv_sd[j];
+		}
+	}
+	return c;
+}
+
+/* ---------------------------------------------------------------------
+ * Passes
+ * ---------------------------------------------------------------------
+ */
+
+static PassCtx
+logit_ctx(const TrainInput *in, int nfolds, StringInfo extra)
+{
+	PassCtx		ctx = {0};
+
+	ctx.kind = PASS_LOGISTIC;
+	ctx.spec = in->spec;
+	ctx.seed = in->seed;
+	ctx.test_size = in->test_size;
+	ctx.nfolds = nfolds;
+	ctx.extra = extra->data;
+	ctx.extra_len = extra->len;
+	return ctx;
+}
+
+/* One Newton pass over the fits still running or scoring. */
+static void
+newton_pass(const TrainInput *in, const TrainSetup *ts, Fit *fits, int nfits,
+			MemoryContext passcxt)
+{
+	StringInfoData extra;
+	MemoryContext old = MemoryContextSwitchTo(passcxt);
+	int		   *active = palloc(sizeof(int) * nfits);
+	int			nactive = 0;
+	PassCtx		ctx;
+	PassResult	res;
+	LogitAcc   *acc;
+
+	for (int i = 0; i < nfits; i++)
+		if (fits[i].status != FIT_DONE)
+			active[nactive++] = i;
+	initStringInfo(&extra);
+	bin_write_int32(&extra, LOGIT_NEWTON);
+	bin_write_int32(&extra, ts->K);
+	bin_write_int32(&extra, ts->p);
+	bin_write_int32(&extra, nactive);
+	for (int i = 0; i < nactive; i++)
+	{
+		Fit		   *f = &fits[active[i]];
+
+		bin_write_int32(&extra, f->m);
+		bin_write_int32(&extra, f->except_slot);
+		bin_write_int32(&extra, f->eval_slot);
+		bin_write_float8_array(&extra, f->mu, f->p);
+		bin_write_float8_array(&extra, f->inv_sd, f->p);
+		bin_write_float8_array(&extra, f->beta, f->npar);
+	}
+	ctx = logit_ctx(in, ts->nfolds, &extra);
+	res = pass_run(&ctx, in->from_sql, in->args_sql);
+	acc = (LogitAcc *) res.acc;
+	if (acc == NULL)
+		elog(ERROR, "logistic pass returned no rows");
+	MemoryContextSwitchTo(old);
+	for (int i = 0; i < nactive; i++)
+		fit_absorb(&fits[active[i]], &acc->fits[i]);
+	MemoryContextReset(passcxt);
+}
+
+/* ---------------------------------------------------------------------
+ * Warm start
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * The deployed version's coefficients as K full vectors (K x q, the
+ * reference class all zeros), when it is a logistic model over the same
+ * encoded features and classes; NULL (with a NOTICE) otherwise.
+ */
+static double *
+warm_coefficients(const TrainInput *in)
+{
+	CatalogModel cm;
+	MldbModel  *old;
+	const LogisticParams *lp;
+	const FeatureSpec *spec = in->spec;
+	int32		version;
+	int			q = spec->dim + 1;
+	double	   *full;
+	const char *why = NULL;
+
+	if (!catalog_get_model(in->model_name, &cm) || cm.deployed_version == 0)
+	{
+		ereport(NOTICE,
+				(errmsg("warm_start: model \"%s\" has no deployed version, starting from the class priors",
+						in->model_name)));
+		return NULL;
+	}
+	old = mldb_model_lookup(in->model_name, &version);
+	if (old->algo != &logistic_regression_algorithm)
+		why = psprintf("it is a %s model", old->algo->name);
+	else if (old->spec->dim != spec->dim || old->spec->nclasses != spec->nclasses)
+		why = "its encoded features or classes differ";
+	else
+	{
+		for (int j = 0; j < spec->dim && why == NULL; j++)
+			if (strcmp(featurespec_slot_name(old->spec, j), featurespec_slot_name(spec, j)) != 0)
+				why = "its encoded features differ";
+		for (int k = 0; k < spec->nclasses && why == NULL; k++)
+			if (strcmp(old->spec->classes[k], spec->classes[k]) != 0)
+				why = "its classes differ";
+	}
+	if (why != NULL)
+	{
+		ereport(NOTICE,
+				(errmsg("warm_start: deployed version %d of \"%s\" cannot be a start (%s), starting from the class priors",
+						version, in->model_name, why)));
+		return NULL;
+	}
+	lp = (const LogisticParams *) old->params;
+	full = palloc0(sizeof(double) * spec->nclasses * q);
+	memcpy(full + (Size) (lp->K - lp->m) * q, lp->coef, sizeof(double) * lp->m * q);
+	elog(DEBUG1, "logistic_regression %s: warm start from version %d", in->model_name, version);
+	return full;
+}
+
+/* K full vectors to the fit's m free ones (softmax is shift invariant). */
+static void
+fit_warm_start(Fit *f, const double *full)
+{
+	int			q = f->q;
+	double	   *coef = palloc0(sizeof(double) * f->npar);
+	double	   *shift = palloc0(sizeof(double) * q);
+
+	for (int j = 0; j < q; j++)
+	{
+		if (f->off)
+			shift[j] = full[j];
+		else
+		{
+			/* the L2 optimum has sum_k b_k = 0 */
+			for (int k = 0; k < f->K; k++)
+				shift[j] += full[k * q + j] / f->K;
+		}
+	}
+	for (int a = 0; a < f->m; a++)
+		for (int j = 0; j < q; j++)
+			coef[a * q + j] = full[(a + f->off) * q + j] - shift[j];
+	fit_start_from(f, coef);
+}
+
+/* ---------------------------------------------------------------------
+ * Reporting
+ * ---------------------------------------------------------------------
+ */
+
+static void
+coef_object(JsonWriter *w, const char *key, const FeatureSpec *spec, const double *b)
+{
+	jw_begin_object(w, key);
+	jw_number(w, "(intercept)", b[0]);
+	for (int j = 0; j < spec->dim; j++)
+		jw_number(w, featurespec_slot_name(spec, j), b[j + 1]);
+	jw_end_object(w);
+}
+
+/*
+ * MADlib logregr's statistics for an unpenalised binary fit, from the
+ * Hessian at the final coefficients (working space, transformed back:
+ * cov_x = B' H^-1 B, H_x = C H C' with C = B^-1).
+ */
+static void
+binary_inference(JsonWriter *w, const FeatureSpec *spec, const Fit *f, const double *coef)
+{
+	int			q = f->q;
+	double	   *Hinv = palloc(sizeof(double) * q * q);
+	double	   *Hx = palloc0(sizeof(double) * q * q);
+	double	   *se = palloc(sizeof(double) * q);
+	double	   *zs = palloc(sizeof(double) * q);
+
+	if (!mldb_chol_inverse(q, f->H, Hinv))
+		(void) mldb_sym_pinv(q, f->H, RANK_RCOND, Hinv);
+
+	/*
+	 * cov_x[i][j] = sum_kl B[k][i] Hinv[k][l] B[l][j], with B[0][0] = 1,
+	 * B[j][0] = -mu_j/sd_j, B[j][j] = 1/sd_j (rows z, columns x).
+	 */
+	for (int i = 0; i < q; i++)
+	{
+		double		v = 0;
+
+		for (int k = 0; k < q; k++)
+		{
+			double		bki = i == 0 ? (k == 0 ? 1.0 : -f->mu[k - 1] * f->inv_sd[k - 1]) :
+				(k == i ? f->inv_sd[i - 1] : 0.0);
+
+			if (bki == 0)
+				continue;
+			for (int l = 0; l < q; l++)
+			{
+				double		bli = i == 0 ? (l == 0 ? 1.0 : -f->mu[l - 1] * f->inv_sd[l - 1]) :
+					(l == i ? f->inv_sd[i - 1] : 0.0);
+
+				v += bki * Hinv[k * q + l] * bli;
+			}
+		}
+		se[i] = sqrt(Max(v, 0.0));
+		zs[i] = coef[i] / se[i];
+	}
+
+	/* H_x = C H C': C[0][0] = 1, C[j][0] = mu_j, C[j][j] = sd_j */
+	for (int i = 0; i < q; i++)
+		for (int j = 0; j < q; j++)
+		{
+			double		v = 0;
+
+			for (int k = 0; k < q; k++)
+			{
+				double		cik = i == 0 ? (k == 0 ? 1.0 : 0.0) :
+					(k == 0 ? f->mu[i - 1] : (k == i ? f->sd[i - 1] : 0.0));
+
+				if (cik == 0)
+					continue;
+				for (int l = 0; l < q; l++)
+				{
+					double		cjl = j == 0 ? (l == 0 ? 1.0 : 0.0) :
+						(l == 0 ? f->mu[j - 1] : (l == j ? f->sd[j - 1] : 0.0));
+
+					if (cjl != 0)
+						v += cik * f->H[k * q + l] * cjl;
+				}
+			}
+			Hx[i * q + j] = v;
+		}
+
+	coef_object(w, "std_err", spec, se);
+	coef_object(w, "z_stats", spec, zs);
+	for (int i = 0; i < q; i++)
+		zs[i] = mldb_normal_pvalue(zs[i]);
+	coef_object(w, "p_values", spec, zs);
+	for (int i = 0; i < q; i++)
+		zs[i] = exp(coef[i]);
+	coef_object(w, "odds_ratios", spec, zs);
+	jw_number(w, "condition_no", sqrt(mldb_sym_cond(q, Hx)));
+}
+
+/* accuracy, log_loss, n and split, plus the per-class report of metrics.c */
+static Jsonb *
+fit_metrics(const Fit *f, const FeatureSpec *spec)
+{
+	ClsMetricsState st;
+	JsonWriter	w;
+	Jsonb	   *report;
+	int			K = f->K;
+
+	mldb_clsmetrics_init(&st, CurrentMemoryContext);
+	for (int a = 0; a < K; a++)
+		for (int b = 0; b < K; b++)
+		{
+			int			la = strlen(spec->classes[a]);
+			int			lb = strlen(spec->classes[b]);
+
+			for (int64 c = 0; c < (int64) f->conf[a * K + b]; c++)
+				mldb_clsmetrics_add(&st, spec->classes[a], la, spec->classes[b], lb);
+		}
+	report = mldb_clsmetrics_jsonb(&st);
+
+	jw_init(&w);
+	jw_number(&w, "accuracy", f->en > 0 ? f->ecorrect / f->en : NAN);
+	jw_number(&w, "log_loss", f->en > 0 ? f->eloss / f->en : NAN);
+	jw_int(&w, "n", (int64) f->en);
+	jw_string(&w, "split", f->eval_slot == PASS_HOLDOUT_SLOT ? "holdout" : "train");
+	return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(report),
+											  JsonbPGetDatum(jw_finish(&w))));
+}
+
+static const char *
+fit_end_name(const Fit *f)
+{
+	switch (f->end)
+	{
+		case END_CONVERGED:
+			return "converged";
+		case END_MAX_ITER:
+			return "max_iter";
+		case END_SEPARABLE:
+			return "separable";
+		case END_STALLED:
+			return "stalled";
+	}
+	return "?";
+}
+
+static Jsonb *
+fit_params(const Fit *f, const FeatureSpec *spec, const double *coef)
+{
+	JsonWriter	w;
+	bool		inference = f->lambda == 0 && f->K == 2 && f->end != END_SEPARABLE;
+
+	jw_init(&w);
+	if (f->K == 2)
+		coef_object(&w, "coef", spec, coef);
+	else
+	{
+		double	   *zero = palloc0(sizeof(double) * f->q);
+
+		jw_begin_object(&w, "coef");
+		for (int k = 0; k < f->K; k++)
+			coef_object(&w, spec->classes[k], spec,
+						k < f->off ? zero : coef + (Size) (k - f->off) * f->q);
+		jw_end_object(&w);
+	}
+	if (inference)
+		binary_inference(&w, spec, f, coef);
+	jw_number(&w, "log_likelihood", -f->loss);
+	jw_begin_array(&w, "classes");
+	for (int k = 0; k < f->K; k++)
+		jw_string(&w, NULL, spec->classes[k]);
+	jw_end_array(&w);
+	if (f->K == 2)
+		jw_string(&w, "positive_class", spec->classes[1]);
+	else if (f->off)
+		jw_string(&w, "reference_class", spec->classes[0]);
+	jw_begin_object(&w, "class_counts");
+	for (int k = 0; k < f->K; k++)
+		jw_int(&w, spec->classes[k], (int64) f->nk[k]);
+	jw_end_object(&w);
+	jw_string(&w, "penalty", f->lambda > 0 ? "l2" : "none");
+	if (f->lambda > 0)
+	{
+		jw_number(&w, "C", 1.0 / f->lambda);
+		jw_number(&w, "alpha", f->lambda);
+	}
+	jw_bool(&w, "standardize", f->standardize);
+	jw_int(&w, "iterations", f->iter);
+	jw_bool(&w, "converged", f->end == END_CONVERGED);
+	jw_bool(&w, "separable", f->end == END_SEPARABLE);
+	if (f->end == END_SEPARABLE)
+		jw_string(&w, "separation", f->separation);
+	jw_string(&w, "stop", fit_end_name(f));
+	jw_number(&w, "tol", f->tol);
+	jw_int(&w, "max_iter", f->max_iter);
+	jw_begin_array(&w, "loss_history");
+	for (int i = 0; i < f->nhist; i++)
+		jw_number(&w, NULL, f->hist_F[i]);
+	jw_end_array(&w);
+	jw_number(&w, "objective", f->F);
+	jw_string(&w, "solver", f->pinv ? "newton_pseudo_inverse" : "newton_cholesky");
+	if (f->pinv)
+		jw_int(&w, "rank", f->rank);
+	jw_bool(&w, "warm_start", f->warm);
+	jw_int(&w, "n", (int64) f->n);
+	return jw_finish(&w);
+}
+
+/* ---------------------------------------------------------------------
+ * Training
+ * ---------------------------------------------------------------------
+ */
+
+static void
+logistic_train(const TrainInput *in, TrainOutput *out)
+{
+	const FeatureSpec *spec = in->spec;
+	const MldbAlgorithm *algo = out->model->algo;
+	List	   *settings = options_search_settings(in->options, algo->options, algo->name);
+	int			nsettings = settings != NIL ? list_length(settings) : 1;
+	TrainSetup	ts;
+	int			nfits;
+	Fit		   *fits;
+	Fit		   *best;
+	int			best_setting = 0;
+	MemoryContext passcxt;
+	StringInfoData extra;
+	PassCtx		ctx;
+	PassResult	res;
+	LogitAcc   *macc;
+	double		ho_n = 0;
+	double	   *warm = NULL;
+	int			passes = 1;
+	double	   *coef;
+	LogisticParams *lp;
+	JsonWriter	w;
+
+	ts.spec = spec;
+	ts.K = spec->nclasses;
+	ts.p = spec->dim;
+	ts.nfolds = settings != NIL ? (int) opt_int(in->options, "cv", DEFAULT_CV) : 1;
+	if (ts.K < 2)
+		elog(ERROR, "logistic_regression needs the classes of the target");
+
+	/* per setting: the final fit, then one fit per cross-validation fold */
+	nfits = nsettings * (settings != NIL ? 1 + ts.nfolds : 1);
+	fits = palloc0(sizeof(Fit) * nfits);
+	for (int s = 0, i = 0; s < nsettings; s++)
+	{
+		Jsonb	   *opts = settings != NIL ?
+			((SearchSetting *) list_nth(settings, s))->options : in->options;
+
+		fit_setup(&fits[i++], &ts, opts, s, 0);
+		if (settings != NIL)
+			for (int f = 1; f <= ts.nfolds; f++)
+				fit_setup(&fits[i++], &ts, opts, s, f);
+	}
+
+	passcxt = AllocSetContextCreate(CurrentMemoryContext, "logistic_regression pass",
+									ALLOCSET_DEFAULT_SIZES);
+
+	/* pass 1: moments, and with them Newton's first iteration */
+	initStringInfo(&extra);
+	bin_write_int32(&extra, LOGIT_MOMENTS);
+	bin_write_int32(&extra, ts.K);
+	bin_write_int32(&extra, ts.p);
+	bin_write_int32(&extra, 0);
+	ctx = logit_ctx(in, ts.nfolds, &extra);
+	res = pass_run(&ctx, in->from_sql, in->args_sql);
+	out->rows_skipped = res.rows_skipped;
+	macc = (LogitAcc *) res.acc;
+	if (macc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("relation has no rows to train on"),
+				 errhint("Check the relation, or the query's WHERE clause.")));
+	for (int k = 0; k < ts.K; k++)
+		ho_n += macc->cnt[PASS_HOLDOUT_SLOT * ts.K + k];
+
+	if (opt_bool(in->options, "warm_start", false))
+		warm = warm_coefficients(in);
+
+	for (int i = 0; i < nfits; i++)
+	{
+		Fit		   *f = &fits[i];
+
+		f->eval_slot = f->fold > 0 ? f->fold : ho_n > 0 ? PASS_HOLDOUT_SLOT : EVAL_TRAIN;
+		fit_start_from_moments(f, macc, &ts);
+		if (warm != NULL && f->fold == 0)
+			fit_warm_start(f, warm);
+		else
+			fit_advance(f, in->model_name);
+	}
+	if (fits[0].n < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no usable training rows"),
+				 errdetail(INT64_FORMAT " rows read, " INT64_FORMAT " skipped for a NULL label or a missing feature, %.0f held out.",
+						   res.rows_seen, res.rows_skipped, ho_n),
+				 errhint("Check the relation, or the query's WHERE clause.")));
+
+	/* Newton passes until every fit is done */
+	for (;;)
+	{
+		bool		any = false;
+
+		for (int i = 0; i < nfits; i++)
+			any |= fits[i].status != FIT_DONE;
+		if (!any)
+			break;
+		CHECK_FOR_INTERRUPTS();
+		newton_pass(in, &ts, fits, nfits, passcxt);
+		passes++;
+		for (int i = 0; i < nfits; i++)
+			if (fits[i].status != FIT_DONE && fits[i].scored)
+				fit_advance(&fits[i], in->model_name);
+	}
+
+	/* the search: best mean fold accuracy, ties to the lower log-loss */
+	if (settings != NIL)
+	{
+		double		best_acc = -INFINITY;
+		double		best_ll = INFINITY;
+
+		jw_init(&w);
+		jw_string(&w, "search_method", opt_string(in->options, "search_method", "grid"));
+		jw_int(&w, "cv", ts.nfolds);
+		jw_begin_array(&w, "trials");
+		for (int s = 0; s < nsettings; s++)
+		{
+			SearchSetting *setting = (SearchSetting *) list_nth(settings, s);
+			Fit		   *cv = &fits[s * (1 + ts.nfolds) + 1];
+			double		mean_acc = 0;
+			double		mean_ll = 0;
+			double		var = 0;
+
+			for (int f = 0; f < ts.nfolds; f++)
+			{
+				mean_acc += cv[f].ecorrect / cv[f].en / ts.nfolds;
+				mean_ll += cv[f].eloss / cv[f].en / ts.nfolds;
+			}
+			for (int f = 0; f < ts.nfolds; f++)
+			{
+				double		d = cv[f].ecorrect / cv[f].en - mean_acc;
+
+				var += d * d / ts.nfolds;
+			}
+			jw_begin_object(&w, NULL);
+			jw_raw(&w, "params", JsonbToCString(NULL, &setting->params->root, VARSIZE(setting->params)));
+			jw_number(&w, "mean_accuracy", mean_acc);
+			jw_number(&w, "std_accuracy", sqrt(var));
+			jw_number(&w, "mean_log_loss", mean_ll);
+			jw_begin_array(&w, "fold_accuracy");
+			for (int f = 0; f < ts.nfolds; f++)
+				jw_number(&w, NULL, cv[f].ecorrect / cv[f].en);
+			jw_end_array(&w);
+			jw_begin_array(&w, "fold_iterations");
+			for (int f = 0; f < ts.nfolds; f++)
+				jw_int(&w, NULL, cv[f].iter);
+			jw_end_array(&w);
+			jw_end_object(&w);
+			if (mean_acc > best_acc || (mean_acc == best_acc && mean_ll < best_ll))
+			{
+				best_acc = mean_acc;
+				best_ll = mean_ll;
+				best_setting = s;
+			}
+		}
+		jw_end_array(&w);
+		jw_raw(&w, "best_params",
+			   JsonbToCString(NULL, &((SearchSetting *) list_nth(settings, best_setting))->params->root,
+							  VARSIZE(((SearchSetting *) list_nth(settings, best_setting))->params)));
+		jw_number(&w, "best_mean_accuracy", best_acc);
+	}
+	best = &fits[best_setting * (settings != NIL ? 1 + ts.nfolds : 1)];
+
+	if (best->end == END_SEPARABLE)
+		ereport(WARNING,
+				(errmsg("the training rows are %sseparable: the maximum-likelihood estimate does not exist",
+						strcmp(best->separation, "quasi-complete") == 0 ? "quasi-completely " :
+						strcmp(best->separation, "complete") == 0 ? "completely " : ""),
+				 errdetail("Newton's method stopped after %d iterations with finite coefficients (params \"separable\": true); probabilities near 0 and 1 are not to be trusted, and no standard errors are reported.",
+						   best->iter),
+				 errhint("Use the L2 penalty (\"penalty\": \"l2\", the default, with C), or leave out the feature(s) that separate the classes.")));
+	else if (best->end == END_MAX_ITER)
+		ereport(WARNING,
+				(errmsg("logistic_regression did not converge in %d iterations", best->max_iter),
+				 errdetail("The last relative step was %g; tol is %g.", best->last_step, best->tol),
+				 errhint("Raise max_iter or tol, or increase the penalty (a smaller C).")));
+	else if (best->end == END_STALLED)
+		ereport(WARNING,
+				(errmsg("logistic_regression stopped: %d step halvings could not lower the objective",
+						MAX_HALVINGS),
+				 errhint("The features may be nearly collinear or badly scaled; try standardize, or a penalty.")));
+	if (best->pinv)
+		ereport(NOTICE,
+				(errmsg("the Hessian is singular (rank %d of %d): Newton steps used the pseudo-inverse",
+						best->rank, best->npar),
+				 errhint("Collinear features (or one-hot levels, which are not dropped) are not identified without a penalty; consider dropping some, or use the L2 penalty.")));
+
+	coef = fit_coef(best);
+	out->rows_used = (int64) best->n;
+	out->params = fit_params(best, spec, coef);
+	out->metrics = fit_metrics(best, spec);
+	out->scores_holdout = best->eval_slot == PASS_HOLDOUT_SLOT;
+
+	/* training_info: the search, then each accepted iterate of the model */
+	if (settings == NIL)
+		jw_init(&w);
+	jw_int(&w, "passes", passes);
+	jw_begin_array(&w, "iterations");
+	for (int i = 0; i < best->nhist; i++)
+	{
+		jw_begin_object(&w, NULL);
+		jw_int(&w, "iteration", i);
+		jw_number(&w, "objective", best->hist_F[i]);
+		jw_number(&w, "relative_step", best->hist_rel[i]);
+		jw_end_object(&w);
+	}
+	jw_end_array(&w);
+	out->training_info = jw_finish(&w);
+
+	lp = palloc0(sizeof(LogisticParams));
+	lp->K = best->K;
+	lp->m = best->m;
+	lp->p = best->p;
+	lp->coef = coef;
+	lp->eta = palloc(sizeof(double) * lp->K);
+	out->model->params = lp;
+	MemoryContextDelete(passcxt);
+}
+
+/* ---------------------------------------------------------------------
+ * Predict and state
+ * ---------------------------------------------------------------------
+ */
+
+/* eta for every class (the reference's is 0); returns the argmax */
+static int
+logistic_eta(const LogisticParams *lp, const double *x, double *eta)
+{
+	int			q = lp->p + 1;
+	int			off = lp->K - lp->m;
+	int			best = 0;
+
+	for (int k = 0; k < lp->K; k++)
+	{
+		double		t = 0;
+
+		if (k >= off)
+		{
+			const double *b = lp->coef + (Size) (k - off) * q;
+
+			t = b[0];
+			for (int j = 0; j < lp->p; j++)
+				t += b[j + 1] * x[j];
+		}
+		eta[k] = t;
+		if (t > eta[best])
+			best = k;
+	}
+	return best;
+}
+
+/* the class index with the largest probability (the lowest on ties) */
+static double
+logistic_predict(const MldbModel *m, const double *x)
+{
+	const LogisticParams *lp = (const LogisticParams *) m->params;
+
+	return (double) logistic_eta(lp, x, lp->eta);
+}
+
+static void
+logistic_predict_proba(const MldbModel *m, const double *x, double *proba)
+{
+	const LogisticParams *lp = (const LogisticParams *) m->params;
+	double	   *eta = lp->eta;
+	int			top = logistic_eta(lp, x, eta);
+	double		s = 0;
+
+	if (lp->K == 2)
+	{
+		/* both tails computed directly: no 1 - p rounding */
+		proba[1] = sigmoid(eta[1]);
+		proba[0] = sigmoid(-eta[1]);
+		return;
+	}
+	for (int k = 0; k < lp->K; k++)
+	{
+		proba[k] = exp(eta[k] - eta[top]);
+		s += proba[k];
+	}
+	for (int k = 0; k < lp->K; k++)
+		proba[k] /= s;
+}
+
+static void
+logistic_write(StringInfo buf, const MldbModel *m)
+{
+	const LogisticParams *lp = (const LogisticParams *) m->params;
+
+	bin_write_int32(buf, lp->K);
+	bin_write_int32(buf, lp->m);
+	bin_write_int32(buf, lp->p);
+	bin_write_float8_array(buf, lp->coef, lp->m * (lp->p + 1));
+}
+
+static void *
+logistic_read(BinReader *r, const MldbModel *m)
+{
+	LogisticParams *lp = palloc0(sizeof(LogisticParams));
+
+	lp->K = bin_read_int32(r);
+	lp->m = bin_read_int32(r);
+	lp->p = bin_read_int32(r);
+	if (lp->K != m->spec->nclasses || lp->K < 2 || lp->p != m->spec->dim ||
+		(lp->m != lp->K && lp->m != lp->K - 1) ||
+		(Size) lp->m * (lp->p + 1) > LOGISTIC_MAX_PARAMS)
+		bin_corrupted(r, "logistic coefficients do not match the features and classes");
+	lp->coef = bin_read_float8_array(r, lp->m * (lp->p + 1));
+	lp->eta = palloc(sizeof(double) * lp->K);
+	return lp;
+}
+
+const MldbAlgorithm logistic_regression_algorithm = {
+	.name = "logistic_regression", .id = 7, .task = MLDB_TASK_CLASSIFICATION,
+	.score_metric = "accuracy", .score_higher_is_better = true,
+	.options = logistic_options, .train = logistic_train,
+	.predict = logistic_predict, .predict_proba = logistic_predict_proba,
+	.write = logistic_write, .read = logistic_read,
+};

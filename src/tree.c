@@ -1,0 +1,1153 @@
+/*-------------------------------------------------------------------------
+ * tree.c
+ *	  Shared machinery of the tree learners:
+ *	  - quantile bins per encoded slot, computed from a row sample with
+ *	    scikit-learn's HistGradientBoosting rule (midpoints between distinct
+ *	    values when there are few, else the "midpoint" percentiles), so that
+ *	    on the same rows the bins, and hence the trees, are the same;
+ *	  - PASS_TREE_DATA, the pass that materialises the binned training
+ *	    rows (a uint8 per slot), bounded by mldb.tree_memory;
+ *	  - tree growth on gradient/hessian histograms with the subtraction
+ *	    trick (a child's histogram is its parent's minus its sibling's, so
+ *	    only the smaller child is built from rows; Ke et al., "LightGBM",
+ *	    NIPS 2017, section 2.1), depth-first so that at most depth + 1
+ *	    histograms are alive;
+ *	  - flattened node arrays and TreeSHAP.
+ *-------------------------------------------------------------------------
+ */
+#include "mldb.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "tree.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+int			mldb_tree_memory = 256 * 1024;
+
+void
+mldb_tree_init(void)
+{
+	DefineCustomIntVariable("mldb.tree_memory",
+							"Memory for the training rows of a tree model.",
+							"Tree learners keep their binned training rows in memory; beyond this budget they train on a uniform row sample and say so in a NOTICE.",
+							&mldb_tree_memory, 256 * 1024, 1024, 1024 * 1024,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+}
+
+/* ---------------------------------------------------------------------
+ * Bins
+ * ---------------------------------------------------------------------
+ */
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/*
+ * Edges of one column: sklearn 1.2 binning.py _find_binning_thresholds.
+ * np.percentile(method="midpoint") at q: the virtual index (n-1)q, and the
+ * mean of the values at its floor and ceiling (computed as numpy's lerp
+ * does at t = 0.5: b - (b - a) * 0.5).
+ */
+static int
+column_edges(double *v, int n, int max_bins, double *edges)
+{
+	int			nd = 0;
+
+	qsort(v, n, sizeof(double), cmp_double);
+	for (int i = 0; i < n; i++)
+		if (nd == 0 || v[i] != v[nd - 1])
+			v[nd++] = v[i];
+	if (nd <= max_bins)
+	{
+		/* v now holds the distinct values */
+		for (int i = 0; i + 1 < nd; i++)
+			edges[i] = (v[i] + v[i + 1]) * 0.5;
+		return Max(nd, 1);
+	}
+	return -1;					/* caller recomputes from the full column */
+}
+
+static void
+column_percentiles(const double *sorted, int n, int max_bins, double *edges)
+{
+	double		step = 100.0 / max_bins;
+
+	for (int i = 1; i < max_bins; i++)
+	{
+		double		q = (i * step) / 100.0;
+		double		vi = (n - 1) * q;
+		int			lo = (int) floor(vi);
+		int			hi = (int) ceil(vi);
+		double		a = sorted[lo];
+		double		b = sorted[hi];
+
+		edges[i - 1] = lo == hi ? a : b - (b - a) * 0.5;
+	}
+}
+
+TreeBinner *
+tree_binner_build(const double *x, int n, int dim, int max_bins)
+{
+	TreeBinner *b = palloc0(sizeof(TreeBinner));
+	double	   *col = palloc(sizeof(double) * Max(n, 1));
+	double	   *edges = palloc(sizeof(double) * Max(max_bins, 1));
+	int			nedges = 0;
+
+	b->dim = dim;
+	b->nbins = palloc(sizeof(int) * Max(dim, 1));
+	b->edge_off = palloc(sizeof(int) * (dim + 1));
+	b->hist_off = palloc(sizeof(int) * (dim + 1));
+	b->edges = palloc(sizeof(double) * Max((Size) dim * (max_bins - 1), 1));
+	for (int j = 0; j < dim; j++)
+	{
+		int			m = 0;
+		int			nb;
+
+		CHECK_FOR_INTERRUPTS();
+		for (int i = 0; i < n; i++)
+		{
+			double		v = x[(Size) i * dim + j];
+
+			if (!isnan(v))
+				col[m++] = v;
+		}
+		nb = column_edges(col, m, max_bins, edges);
+		if (nb < 0)
+		{
+			/* too many distinct values: percentiles of the sorted column */
+			m = 0;
+			for (int i = 0; i < n; i++)
+			{
+				double		v = x[(Size) i * dim + j];
+
+				if (!isnan(v))
+					col[m++] = v;
+			}
+			qsort(col, m, sizeof(double), cmp_double);
+			column_percentiles(col, m, max_bins, edges);
+			nb = max_bins;
+		}
+		b->nbins[j] = nb;
+		b->edge_off[j] = nedges;
+		memcpy(b->edges + nedges, edges, sizeof(double) * (nb - 1));
+		nedges += nb - 1;
+	}
+	b->edge_off[dim] = nedges;
+	b->hist_off[0] = 0;
+	for (int j = 0; j < dim; j++)
+		b->hist_off[j + 1] = b->hist_off[j] + b->nbins[j];
+	pfree(col);
+	pfree(edges);
+	return b;
+}
+
+void
+tree_binner_write(StringInfo buf, const TreeBinner *b)
+{
+	bin_write_int32(buf, b->dim);
+	for (int j = 0; j < b->dim; j++)
+		bin_write_int32(buf, b->nbins[j]);
+	bin_write_float8_array(buf, b->edges, b->edge_off[b->dim]);
+}
+
+TreeBinner *
+tree_binner_read(BinReader *r, int dim)
+{
+	TreeBinner *b = palloc0(sizeof(TreeBinner));
+
+	b->dim = bin_read_int32(r);
+	if (b->dim != dim)
+		bin_corrupted(r, "bin count does not match the features");
+	b->nbins = palloc(sizeof(int) * Max(dim, 1));
+	b->edge_off = palloc(sizeof(int) * (dim + 1));
+	b->hist_off = palloc(sizeof(int) * (dim + 1));
+	b->edge_off[0] = 0;
+	b->hist_off[0] = 0;
+	for (int j = 0; j < dim; j++)
+	{
+		b->nbins[j] = bin_read_int32(r);
+		if (b->nbins[j] < 1 || b->nbins[j] > TREE_MAX_BINS)
+			bin_corrupted(r, "bin count out of range");
+		b->edge_off[j + 1] = b->edge_off[j] + b->nbins[j] - 1;
+		b->hist_off[j + 1] = b->hist_off[j] + b->nbins[j];
+	}
+	b->edges = bin_read_float8_array(r, b->edge_off[dim]);
+	for (int j = 0; j < dim; j++)
+		for (int e = b->edge_off[j] + 1; e < b->edge_off[j + 1]; e++)
+			if (!(b->edges[e] >= b->edges[e - 1]))
+				bin_corrupted(r, "bin edges out of order");
+	return b;
+}
+
+/* ---------------------------------------------------------------------
+ * PASS_TREE_DATA
+ * ---------------------------------------------------------------------
+ */
+
+void
+tree_data_extra(PassCtx *ctx, const TreeBinner *b, int64 max_rows)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	bin_write_int64(&buf, max_rows);
+	tree_binner_write(&buf, b);
+	ctx->extra = buf.data;
+	ctx->extra_len = buf.len;
+}
+
+static void
+tree_data_params(const PassCtx *ctx, int64 *max_rows, TreeBinner **b)
+{
+	BinReader	r;
+
+	binreader_init(&r, ctx->extra, ctx->extra_len, "tree data pass parameters");
+	*max_rows = bin_read_int64(&r);
+	if (*max_rows < 1)
+		bin_corrupted(&r, "row budget out of range");
+	*b = tree_binner_read(&r, ctx->spec->dim);
+	bin_read_end(&r);
+}
+
+static void *
+alloc_huge(Size size)
+{
+	return MemoryContextAllocExtended(CurrentMemoryContext, Max(size, 1), MCXT_ALLOC_HUGE);
+}
+
+static void
+data_reserve(TreeDataAcc *a, int64 cap)
+{
+	if (cap <= a->cap)
+		return;
+	if (a->cap == 0)
+	{
+		a->bins = alloc_huge((Size) cap * a->dim);
+		a->y = alloc_huge(sizeof(double) * cap);
+		a->key = alloc_huge(sizeof(uint64) * cap);
+	}
+	else
+	{
+		a->bins = repalloc_huge(a->bins, Max((Size) cap * a->dim, 1));
+		a->y = repalloc_huge(a->y, sizeof(double) * cap);
+		a->key = repalloc_huge(a->key, sizeof(uint64) * cap);
+	}
+	a->cap = cap;
+}
+
+static void *
+tree_data_create(const PassCtx *ctx)
+{
+	TreeDataAcc *a = palloc0(sizeof(TreeDataAcc));
+
+	a->dim = ctx->spec->dim;
+	tree_data_params(ctx, &a->max_rows, &a->binner);
+	a->cutoff = PG_UINT64_MAX;
+	return a;
+}
+
+/* Order rows by sample key, then content: the same order whatever the scan. */
+static int
+row_cmp(const TreeDataAcc *a, int64 i, int64 j)
+{
+	int			c;
+
+	if (a->key[i] != a->key[j])
+		return a->key[i] < a->key[j] ? -1 : 1;
+	c = memcmp(&a->y[i], &a->y[j], sizeof(double));
+	if (c != 0)
+		return c;
+	return memcmp(a->bins + i * a->dim, a->bins + j * a->dim, a->dim);
+}
+
+static int
+row_index_cmp(const void *x, const void *y, void *arg)
+{
+	return row_cmp((const TreeDataAcc *) arg, *(const int64 *) x, *(const int64 *) y);
+}
+
+/* Sort the rows and keep the first keep of them. */
+static void
+data_sort_truncate(TreeDataAcc *a, int64 keep)
+{
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(a));
+	int64	   *order = alloc_huge(sizeof(int64) * a->n);
+	uint8	   *bins;
+	double	   *y;
+	uint64	   *key;
+
+	for (int64 i = 0; i < a->n; i++)
+		order[i] = i;
+	qsort_arg(order, a->n, sizeof(int64), row_index_cmp, a);
+	keep = Min(keep, a->n);
+	bins = alloc_huge((Size) Max(a->cap, 1) * a->dim);
+	y = alloc_huge(sizeof(double) * Max(a->cap, 1));
+	key = alloc_huge(sizeof(uint64) * Max(a->cap, 1));
+	for (int64 i = 0; i < keep; i++)
+	{
+		memcpy(bins + i * a->dim, a->bins + order[i] * a->dim, a->dim);
+		y[i] = a->y[order[i]];
+		key[i] = a->key[order[i]];
+	}
+	pfree(a->bins);
+	pfree(a->y);
+	pfree(a->key);
+	pfree(order);
+	a->bins = bins;
+	a->y = y;
+	a->key = key;
+	if (keep < a->n)
+		a->cutoff = key[keep - 1];
+	a->n = keep;
+	MemoryContextSwitchTo(old);
+}
+
+static void
+data_append(TreeDataAcc *a, uint64 key, double y, const uint8 *bins)
+{
+	if (key > a->cutoff)
+		return;
+	if (a->n == a->cap)
+	{
+		/* grow to 1.25 x the budget, then cut back to the budget */
+		int64		limit = a->max_rows + a->max_rows / 4 + 1;
+
+		if (a->cap >= limit)
+		{
+			CHECK_FOR_INTERRUPTS();
+			data_sort_truncate(a, a->max_rows);
+			if (key > a->cutoff)
+				return;
+		}
+		else
+		{
+			MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(a));
+
+			data_reserve(a, Min(Max(1024, a->cap * 2), limit));
+			MemoryContextSwitchTo(old);
+		}
+	}
+	a->key[a->n] = key;
+	a->y[a->n] = y;
+	memcpy(a->bins + a->n * a->dim, bins, a->dim);
+	a->n++;
+}
+
+static void
+tree_data_add(void *acc, const PassCtx *ctx, int slot, uint64 rowhash, double y,
+			  const double *x)
+{
+	TreeDataAcc *a = (TreeDataAcc *) acc;
+	uint8		row[MLDB_MAX_COLUMNS * 4];
+	uint8	   *bins = a->dim <= (int) sizeof(row) ? row : palloc(a->dim);
+
+	a->seen++;
+	for (int j = 0; j < a->dim; j++)
+		bins[j] = (uint8) tree_bin_of(a->binner, j, x[j]);
+	data_append(a, rowhash_sample_key(rowhash), y, bins);
+	if (bins != row)
+		pfree(bins);
+}
+
+static void
+tree_data_merge(void *acc, void *other, const PassCtx *ctx)
+{
+	TreeDataAcc *a = (TreeDataAcc *) acc;
+	TreeDataAcc *b = (TreeDataAcc *) other;
+
+	a->seen += b->seen;
+	for (int64 i = 0; i < b->n; i++)
+		data_append(a, b->key[i], b->y[i], b->bins + i * b->dim);
+}
+
+static void
+tree_data_write(StringInfo buf, void *acc, const PassCtx *ctx)
+{
+	TreeDataAcc *a = (TreeDataAcc *) acc;
+
+	bin_write_int64(buf, a->n);
+	bin_write_int64(buf, a->seen);
+	bin_write_int64(buf, (int64) a->cutoff);
+	appendBinaryStringInfo(buf, (const char *) a->key, sizeof(uint64) * a->n);
+	appendBinaryStringInfo(buf, (const char *) a->y, sizeof(double) * a->n);
+	appendBinaryStringInfo(buf, (const char *) a->bins, a->n * a->dim);
+}
+
+static void *
+tree_data_read(BinReader *r, const PassCtx *ctx)
+{
+	TreeDataAcc *a = tree_data_create(ctx);
+	int64		n = bin_read_int64(r);
+
+	a->seen = bin_read_int64(r);
+	a->cutoff = (uint64) bin_read_int64(r);
+	if (n < 0 || n > a->seen || (Size) n > (r->len - r->pos) / (sizeof(uint64) + sizeof(double) + a->dim))
+		bin_corrupted(r, "row count out of range");
+	data_reserve(a, Max(n, 1));
+	bin_read(r, a->key, sizeof(uint64) * n);
+	bin_read(r, a->y, sizeof(double) * n);
+	bin_read(r, a->bins, n * a->dim);
+	a->n = n;
+	for (int64 i = 0; i < n * a->dim; i++)
+		if (a->bins[i] >= a->binner->nbins[i % a->dim])
+			bin_corrupted(r, "bin out of range");
+	return a;
+}
+
+const PassKind tree_data_pass_kind = {
+	.name = "tree_data",
+	.needs_rowhash = true,
+	.create = tree_data_create,
+	.add = tree_data_add,
+	.merge = tree_data_merge,
+	.write = tree_data_write,
+	.read = tree_data_read,
+};
+
+/*
+ * The rows in key order, cut to the budget, as a column-major matrix.
+ * The order makes training independent of how the scan was split among
+ * workers (sums are added in the same order).
+ */
+TreeData *
+tree_data_finish(TreeDataAcc *a)
+{
+	TreeData   *d = palloc0(sizeof(TreeData));
+
+	data_sort_truncate(a, a->max_rows);
+	if (a->n > PG_INT32_MAX / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many training rows for a tree model: " INT64_FORMAT, a->n),
+				 errhint("Lower mldb.tree_memory to train on a sample.")));
+	d->n = (int) a->n;
+	d->dim = a->dim;
+	d->binner = a->binner;
+	d->total_bins = a->binner->hist_off[a->dim];
+	d->y = a->y;
+	d->bins = alloc_huge((Size) d->n * d->dim);
+	for (int j = 0; j < d->dim; j++)
+	{
+		uint8	   *col = d->bins + (Size) j * d->n;
+
+		CHECK_FOR_INTERRUPTS();
+		for (int i = 0; i < d->n; i++)
+			col[i] = a->bins[(Size) i * d->dim + j];
+	}
+	pfree(a->bins);
+	a->bins = NULL;
+	return d;
+}
+
+/* ---------------------------------------------------------------------
+ * Forests
+ * ---------------------------------------------------------------------
+ */
+
+Forest *
+forest_create(int nvalues)
+{
+	Forest	   *f = palloc0(sizeof(Forest));
+
+	f->nvalues = nvalues;
+	f->cap_nodes = 64;
+	f->cap_trees = 16;
+	f->nodes = palloc(sizeof(TreeNode) * f->cap_nodes);
+	f->cover = palloc(sizeof(double) * f->cap_nodes);
+	f->value = palloc0(sizeof(double) * f->cap_nodes * nvalues);
+	f->split_bin = palloc(f->cap_nodes);
+	f->tree_start = palloc(sizeof(int32) * (f->cap_trees + 1));
+	f->tree_start[0] = 0;
+	return f;
+}
+
+static int
+forest_add_nodes(Forest *f, int k)
+{
+	int			first = f->nnodes;
+
+	if (f->nnodes + k > f->cap_nodes)
+	{
+		int			cap = Max(f->cap_nodes * 2, f->nnodes + k);
+
+		if (cap > (int) (MaxAllocSize / (sizeof(double) * f->nvalues)))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("tree model has too many nodes"),
+					 errhint("Lower max_depth or n_estimators, or raise min_samples_leaf.")));
+		f->nodes = repalloc(f->nodes, sizeof(TreeNode) * cap);
+		f->cover = repalloc(f->cover, sizeof(double) * cap);
+		f->value = repalloc(f->value, sizeof(double) * cap * f->nvalues);
+		f->split_bin = repalloc(f->split_bin, cap);
+		f->cap_nodes = cap;
+	}
+	for (int i = first; i < first + k; i++)
+	{
+		f->nodes[i].feature = -1;
+		f->nodes[i].left = -1;
+		f->nodes[i].threshold = 0;
+		f->cover[i] = 0;
+		f->split_bin[i] = 0;
+		for (int v = 0; v < f->nvalues; v++)
+			f->value[(Size) i * f->nvalues + v] = 0;
+	}
+	f->nnodes += k;
+	return first;
+}
+
+void
+forest_write(StringInfo buf, const Forest *f)
+{
+	bin_write_int32(buf, f->nvalues);
+	bin_write_int32(buf, f->ntrees);
+	bin_write_int32(buf, f->nnodes);
+	bin_write_int32(buf, f->max_depth);
+	for (int t = 0; t <= f->ntrees; t++)
+		bin_write_int32(buf, f->tree_start[t]);
+	for (int i = 0; i < f->nnodes; i++)
+	{
+		bin_write_int32(buf, f->nodes[i].feature);
+		bin_write_int32(buf, f->nodes[i].left);
+		bin_write_float8(buf, f->nodes[i].threshold);
+	}
+	bin_write_float8_array(buf, f->cover, f->nnodes);
+	bin_write_float8_array(buf, f->value, f->nnodes * f->nvalues);
+}
+
+/*
+ * Every index is checked, and every child must come after its parent in
+ * the same tree, so a walk always ends at a leaf.
+ */
+Forest *
+forest_read(BinReader *r, int dim, int nvalues)
+{
+	Forest	   *f = palloc0(sizeof(Forest));
+
+	f->nvalues = bin_read_int32(r);
+	f->ntrees = bin_read_int32(r);
+	f->nnodes = bin_read_int32(r);
+	f->max_depth = bin_read_int32(r);
+	if (f->nvalues != nvalues || f->ntrees < 1 || f->nnodes < f->ntrees ||
+		f->max_depth < 0 || f->max_depth > TREE_MAX_DEPTH ||
+		(Size) f->ntrees > (r->len - r->pos) / sizeof(int32) ||
+		(Size) f->nnodes > (r->len - r->pos) / (sizeof(TreeNode) + sizeof(double) * (1 + nvalues)))
+		bin_corrupted(r, "forest dimensions out of range");
+	f->tree_start = palloc(sizeof(int32) * (f->ntrees + 1));
+	for (int t = 0; t <= f->ntrees; t++)
+	{
+		f->tree_start[t] = bin_read_int32(r);
+		if (t == 0 ? f->tree_start[t] != 0 :
+			(f->tree_start[t] <= f->tree_start[t - 1] || f->tree_start[t] > f->nnodes))
+			bin_corrupted(r, "tree offsets out of range");
+	}
+	if (f->tree_start[f->ntrees] != f->nnodes)
+		bin_corrupted(r, "tree offsets out of range");
+	f->nodes = palloc(sizeof(TreeNode) * f->nnodes);
+	for (int t = 0; t < f->ntrees; t++)
+		for (int i = f->tree_start[t]; i < f->tree_start[t + 1]; i++)
+		{
+			TreeNode   *n = &f->nodes[i];
+
+			n->feature = bin_read_int32(r);
+			n->left = bin_read_int32(r);
+			n->threshold = bin_read_float8(r);
+			if (n->feature >= dim || n->feature < -1 ||
+				(n->feature >= 0 && (n->left <= i || n->left + 1 >= f->tree_start[t + 1])) ||
+				(n->feature >= 0 && isnan(n->threshold)))
+				bin_corrupted(r, "tree node out of range");
+		}
+	f->cover = bin_read_float8_array(r, f->nnodes);
+	f->value = bin_read_float8_array(r, f->nnodes * nvalues);
+	return f;
+}
+
+int
+forest_leaf_binned(const Forest *f, int t, const TreeData *d, int row)
+{
+	int			n = f->tree_start[t];
+
+	while (f->nodes[n].feature >= 0)
+		n = f->nodes[n].left +
+			(d->bins[(Size) f->nodes[n].feature * d->n + row] > f->split_bin[n]);
+	return n;
+}
+
+/* ---------------------------------------------------------------------
+ * Growing a tree
+ * ---------------------------------------------------------------------
+ */
+
+/* A node waiting to be split or made a leaf, with its histogram. */
+typedef struct GrowNode
+{
+	int			node;			/* index in the forest */
+	int			start;			/* its rows: rows[start .. start + count) */
+	int			count;
+	int			depth;
+	double	   *hist;			/* total_bins x stride */
+	double	   *sums;			/* stride: G_c..., H, N */
+	int			split_feature;	/* -1: no valid split */
+	int			split_bin;
+	double		split_gain;
+} GrowNode;
+
+struct TreeGrower
+{
+	const TreeData *d;
+	int			C;				/* gradient channels */
+	int			stride;			/* doubles per bin: C gradients, hessian, count */
+	Size		hist_size;		/* doubles per histogram */
+	double	   *og;				/* gradients of a node's rows, in row order */
+	double	   *oh;
+	int32	   *tmp;			/* partition scratch */
+	int		   *feat_order;
+	double	  **pool;			/* free histograms */
+	int			npool;
+	int			cap_pool;
+	GrowNode   *stack;
+	int			cap_stack;
+};
+
+TreeGrower *
+tree_grower_create(const TreeData *d, int nchannels)
+{
+	TreeGrower *g = palloc0(sizeof(TreeGrower));
+
+	g->d = d;
+	g->C = nchannels;
+	g->stride = nchannels + 2;
+	g->hist_size = (Size) d->total_bins * g->stride;
+	g->og = alloc_huge(sizeof(double) * (Size) Max(d->n, 1) * nchannels);
+	g->oh = alloc_huge(sizeof(double) * Max(d->n, 1));
+	g->tmp = alloc_huge(sizeof(int32) * Max(d->n, 1));
+	g->feat_order = palloc(sizeof(int) * Max(d->dim, 1));
+	g->cap_pool = TREE_MAX_DEPTH + 4;
+	g->pool = palloc(sizeof(double *) * g->cap_pool);
+	g->cap_stack = TREE_MAX_DEPTH + 4;
+	g->stack = palloc(sizeof(GrowNode) * g->cap_stack);
+	return g;
+}
+
+void
+tree_grower_free(TreeGrower *g)
+{
+	for (int i = 0; i < g->npool; i++)
+		pfree(g->pool[i]);
+	pfree(g->og);
+	pfree(g->oh);
+	pfree(g->tmp);
+	pfree(g->feat_order);
+	pfree(g->pool);
+	pfree(g->stack);
+	pfree(g);
+}
+
+static double *
+hist_get(TreeGrower *g)
+{
+	if (g->npool > 0)
+		return g->pool[--g->npool];
+	return alloc_huge(sizeof(double) * g->hist_size);
+}
+
+static void
+hist_put(TreeGrower *g, double *h)
+{
+	if (g->npool < g->cap_pool)
+		g->pool[g->npool++] = h;
+	else
+		pfree(h);
+}
+
+/*
+ * The histogram of a set of rows.  The rows' gradients are gathered once
+ * into row order (scikit-learn's "ordered gradients"), then each feature's
+ * column is read in ascending row order.
+ */
+static void
+hist_build(TreeGrower *g, double *hist, const int32 *rows, int m,
+		   const double *grad, const double *hess)
+{
+	const TreeData *d = g->d;
+	const int	C = g->C;
+	const int	S = g->stride;
+
+	memset(hist, 0, sizeof(double) * g->hist_size);
+	for (int i = 0; i < m; i++)
+	{
+		g->oh[i] = hess[rows[i]];
+		for (int c = 0; c < C; c++)
+			g->og[(Size) i * C + c] = grad[(Size) rows[i] * C + c];
+	}
+	for (int j = 0; j < d->dim; j++)
+	{
+		const uint8 *col = d->bins + (Size) j * d->n;
+		double	   *h = hist + (Size) d->binner->hist_off[j] * S;
+
+		CHECK_FOR_INTERRUPTS();
+		if (C == 1)
+		{
+			for (int i = 0; i < m; i++)
+			{
+				double	   *e = h + col[rows[i]] * 3;
+
+				e[0] += g->og[i];
+				e[1] += g->oh[i];
+				e[2] += 1.0;
+			}
+		}
+		else
+		{
+			for (int i = 0; i < m; i++)
+			{
+				double	   *e = h + (Size) col[rows[i]] * S;
+
+				for (int c = 0; c < C; c++)
+					e[c] += g->og[(Size) i * C + c];
+				e[C] += g->oh[i];
+				e[C + 1] += 1.0;
+			}
+		}
+	}
+}
+
+/* Totals of a node: the sum over the bins of its first feature. */
+static void
+hist_sums(const TreeGrower *g, const double *hist, double *sums)
+{
+	const int	S = g->stride;
+	int			nb = g->d->dim > 0 ? g->d->binner->nbins[0] : 0;
+
+	memset(sums, 0, sizeof(double) * S);
+	for (int b = 0; b < nb; b++)
+		for (int s = 0; s < S; s++)
+			sums[s] += hist[(Size) b * S + s];
+}
+
+static inline double
+gain_term(const double *G, int C, double H, double l2)
+{
+	double		t = 0;
+
+	for (int c = 0; c < C; c++)
+		t += G[c] * G[c];
+	return t / (H + l2);
+}
+
+/* Does a node with these sums hold more than one target value? */
+static bool
+node_impure(const TreeGrower *g, const GrowNode *n, const int32 *rows,
+			const double *grad, const double *hess)
+{
+	if (g->C > 1)
+	{
+		int			nonzero = 0;
+
+		for (int c = 0; c < g->C; c++)
+			nonzero += n->sums[c] != 0;
+		return nonzero > 1;
+	}
+	else
+	{
+		/* weighted sum of squares of y = g/h about its mean */
+		double		sq = 0;
+		double		G = n->sums[0];
+		double		H = n->sums[1];
+
+		for (int i = n->start; i < n->start + n->count; i++)
+		{
+			double		gi = grad[rows[i]];
+
+			sq += gi * gi / hess[rows[i]];
+		}
+		return sq - G * G / H > 1e-12 * Max(sq, 1e-300);
+	}
+}
+
+/* The best split of a node over (a sample of) the features. */
+static void
+find_split(TreeGrower *g, GrowNode *n, const TreeGrowParams *p, const int32 *rows,
+		   const double *grad, const double *hess, pg_prng_state *rng)
+{
+	const TreeData *d = g->d;
+	const int	C = g->C;
+	const int	S = g->stride;
+	double		GL[64];
+	double		GR[64];
+	double	   *gl = C <= 64 ? GL : palloc(sizeof(double) * C);
+	double	   *gr = C <= 64 ? GR : palloc(sizeof(double) * C);
+	double		H = n->sums[C];
+	double		N = n->sums[C + 1];
+	double		parent = gain_term(n->sums, C, H, p->l2);
+	double		best = p->zero_gain_splits ? -1e-9 * Max(fabs(parent), 1e-300) : 0.0;
+	int			nfeat = d->dim;
+
+	n->split_feature = -1;
+	n->split_gain = 0;
+	if (n->depth >= p->max_depth || n->count < p->min_samples_split ||
+		n->count < 2 * p->min_samples_leaf)
+		goto done;
+	if (p->zero_gain_splits && !node_impure(g, n, rows, grad, hess))
+		goto done;
+
+	for (int j = 0; j < nfeat; j++)
+		g->feat_order[j] = j;
+	for (int k = 0; k < nfeat; k++)
+	{
+		int			j;
+		const double *h;
+		int			nb;
+		double		HL = 0;
+		double		NL = 0;
+
+		/*
+		 * Features in a random order when sampling; as scikit-learn does,
+		 * keep drawing past max_features until a valid split is found.
+		 */
+		if (p->max_features < nfeat)
+		{
+			int			r;
+			int			t;
+
+			if (k >= p->max_features && n->split_feature >= 0)
+				break;
+			r = k + (int) pg_prng_uint64_range(rng, 0, nfeat - 1 - k);
+			t = g->feat_order[k];
+			g->feat_order[k] = g->feat_order[r];
+			g->feat_order[r] = t;
+		}
+		j = g->feat_order[k];
+		nb = d->binner->nbins[j];
+		h = n->hist + (Size) d->binner->hist_off[j] * S;
+		for (int c = 0; c < C; c++)
+			gl[c] = 0;
+		for (int b = 0; b + 1 < nb; b++)
+		{
+			const double *e = h + (Size) b * S;
+			double		HR;
+			double		gain;
+
+			for (int c = 0; c < C; c++)
+				gl[c] += e[c];
+			HL += e[C];
+			NL += e[C + 1];
+			if (NL < p->min_samples_leaf)
+				continue;
+			if (N - NL < p->min_samples_leaf)
+				break;
+			HR = H - HL;
+			if (HL < p->min_child_weight || HR < p->min_child_weight)
+				continue;
+			for (int c = 0; c < C; c++)
+				gr[c] = n->sums[c] - gl[c];
+			gain = gain_term(gl, C, HL, p->l2) + gain_term(gr, C, HR, p->l2) - parent;
+			if (gain > best)
+			{
+				best = gain;
+				n->split_feature = j;
+				n->split_bin = b;
+				n->split_gain = Max(gain, 0);
+			}
+		}
+	}
+done:
+	if (gl != GL)
+	{
+		pfree(gl);
+		pfree(gr);
+	}
+}
+
+/* Stable partition of a node's rows: bin <= split_bin first. */
+static int
+partition_rows(TreeGrower *g, int32 *rows, const GrowNode *n)
+{
+	const uint8 *col = g->d->bins + (Size) n->split_feature * g->d->n;
+	int32	   *r = rows + n->start;
+	int			nl = 0;
+	int			nr = 0;
+
+	for (int i = 0; i < n->count; i++)
+	{
+		if (col[r[i]] <= n->split_bin)
+			r[nl++] = r[i];
+		else
+			g->tmp[nr++] = r[i];
+	}
+	memcpy(r + nl, g->tmp, sizeof(int32) * nr);
+	return nl;
+}
+
+static void
+set_node_values(const TreeGrower *g, Forest *f, const GrowNode *n, const TreeGrowParams *p)
+{
+	double		H = n->sums[g->C];
+
+	f->cover[n->node] = p->cover_is_hessian ? H : n->sums[g->C + 1];
+	for (int c = 0; c < f->nvalues; c++)
+		f->value[(Size) n->node * f->nvalues + c] = -p->scale * n->sums[c] / (H + p->l2);
+}
+
+void
+tree_grow(TreeGrower *g, Forest *f, const TreeGrowParams *p,
+		  int32 *rows, int nrows, const double *grad, const double *hess,
+		  double *raw, int raw_stride, double *importance, pg_prng_state *rng)
+{
+	const TreeData *d = g->d;
+	int			sp = 0;
+	GrowNode   *root;
+	int			t = f->ntrees;
+
+	Assert(f->nvalues == g->C);
+	if (t + 1 >= f->cap_trees)
+	{
+		f->cap_trees *= 2;
+		f->tree_start = repalloc(f->tree_start, sizeof(int32) * (f->cap_trees + 1));
+	}
+	f->tree_start[t] = f->nnodes;
+
+	root = &g->stack[sp++];
+	root->node = forest_add_nodes(f, 1);
+	root->start = 0;
+	root->count = nrows;
+	root->depth = 0;
+	root->hist = hist_get(g);
+	root->sums = palloc(sizeof(double) * g->stride);
+	hist_build(g, root->hist, rows, nrows, grad, hess);
+	hist_sums(g, root->hist, root->sums);
+	find_split(g, root, p, rows, grad, hess, rng);
+
+	while (sp > 0)
+	{
+		GrowNode	n = g->stack[--sp];
+		GrowNode   *kids[2];
+		int			nl;
+		int			left;
+		int			small;
+
+		CHECK_FOR_INTERRUPTS();
+		set_node_values(g, f, &n, p);
+		if (n.split_feature < 0)
+		{
+			/* a leaf */
+			if (raw != NULL)
+			{
+				double		v = f->value[(Size) n.node * f->nvalues];
+
+				for (int i = n.start; i < n.start + n.count; i++)
+					raw[(Size) rows[i] * raw_stride] += v;
+			}
+			f->max_depth = Max(f->max_depth, n.depth);
+			hist_put(g, n.hist);
+			pfree(n.sums);
+			continue;
+		}
+
+		left = forest_add_nodes(f, 2);
+		f->nodes[n.node].feature = n.split_feature;
+		f->nodes[n.node].left = left;
+		f->nodes[n.node].threshold =
+			d->binner->edges[d->binner->edge_off[n.split_feature] + n.split_bin];
+		f->split_bin[n.node] = (uint8) n.split_bin;
+		if (importance != NULL)
+			importance[n.split_feature] += n.split_gain;
+		nl = partition_rows(g, rows, &n);
+
+		/* right pushed first: the left subtree is grown (and numbered) first */
+		kids[1] = &g->stack[sp++];
+		kids[0] = &g->stack[sp++];
+		for (int k = 0; k < 2; k++)
+		{
+			kids[k]->node = left + k;
+			kids[k]->depth = n.depth + 1;
+			kids[k]->start = k == 0 ? n.start : n.start + nl;
+			kids[k]->count = k == 0 ? nl : n.count - nl;
+			kids[k]->sums = palloc(sizeof(double) * g->stride);
+		}
+
+		/* build the smaller child, the larger one is parent minus it */
+		small = kids[0]->count <= kids[1]->count ? 0 : 1;
+		kids[small]->hist = hist_get(g);
+		hist_build(g, kids[small]->hist, rows + kids[small]->start, kids[small]->count, grad, hess);
+		for (Size i = 0; i < g->hist_size; i++)
+			n.hist[i] -= kids[small]->hist[i];
+		kids[1 - small]->hist = n.hist;
+		pfree(n.sums);
+		for (int k = 0; k < 2; k++)
+		{
+			hist_sums(g, kids[k]->hist, kids[k]->sums);
+			/* counts are exact: keep the count channel exact after subtraction */
+			kids[k]->sums[g->C + 1] = kids[k]->count;
+			find_split(g, kids[k], p, rows, grad, hess, rng);
+		}
+		if (sp + 2 > g->cap_stack)
+			elog(ERROR, "tree growth stack overflow");
+	}
+	f->ntrees = t + 1;
+	f->tree_start[f->ntrees] = f->nnodes;
+}
+
+/* ---------------------------------------------------------------------
+ * TreeSHAP, after the reference implementation in Lundberg's shap
+ * (shap/cext/tree_shap.h: extend_path, unwind_path, unwound_path_sum,
+ * tree_shap_recursive).
+ * ---------------------------------------------------------------------
+ */
+typedef struct PathElement
+{
+	int			feature;
+	double		zero_fraction;
+	double		one_fraction;
+	double		pweight;
+} PathElement;
+
+static void
+extend_path(PathElement *path, int depth, double zero_fraction, double one_fraction, int feature)
+{
+	path[depth].feature = feature;
+	path[depth].zero_fraction = zero_fraction;
+	path[depth].one_fraction = one_fraction;
+	path[depth].pweight = depth == 0 ? 1.0 : 0.0;
+	for (int i = depth - 1; i >= 0; i--)
+	{
+		path[i + 1].pweight += one_fraction * path[i].pweight * (i + 1) / (double) (depth + 1);
+		path[i].pweight = zero_fraction * path[i].pweight * (depth - i) / (double) (depth + 1);
+	}
+}
+
+static void
+unwind_path(PathElement *path, int depth, int index)
+{
+	double		one_fraction = path[index].one_fraction;
+	double		zero_fraction = path[index].zero_fraction;
+	double		next_one_portion = path[depth].pweight;
+
+	for (int i = depth - 1; i >= 0; i--)
+	{
+		if (one_fraction != 0)
+		{
+			double		tmp = path[i].pweight;
+
+			path[i].pweight = next_one_portion * (depth + 1) / ((i + 1) * one_fraction);
+			next_one_portion = tmp - path[i].pweight * zero_fraction * (depth - i) / (double) (depth + 1);
+		}
+		else
+			path[i].pweight = path[i].pweight * (depth + 1) / (zero_fraction * (depth - i));
+	}
+	for (int i = index; i < depth; i++)
+	{
+		path[i].feature = path[i + 1].feature;
+		path[i].zero_fraction = path[i + 1].zero_fraction;
+		path[i].one_fraction = path[i + 1].one_fraction;
+	}
+}
+
+static double
+unwound_path_sum(const PathElement *path, int depth, int index)
+{
+	double		one_fraction = path[index].one_fraction;
+	double		zero_fraction = path[index].zero_fraction;
+	double		next_one_portion = path[depth].pweight;
+	double		total = 0;
+
+	if (one_fraction != 0)
+	{
+		for (int i = depth - 1; i >= 0; i--)
+		{
+			double		tmp = next_one_portion / ((i + 1) * one_fraction);
+
+			total += tmp;
+			next_one_portion = path[i].pweight - tmp * zero_fraction * (depth - i);
+		}
+	}
+	else
+	{
+		for (int i = depth - 1; i >= 0; i--)
+			total += path[i].pweight / (zero_fraction * (depth - i));
+	}
+	return total * (depth + 1);
+}
+
+typedef struct ShapCtx
+{
+	const Forest *f;
+	int			channel;
+	const double *x;
+	double		scale;
+	double	   *phi;
+} ShapCtx;
+
+static void
+shap_recurse(const ShapCtx *s, int node, PathElement *parent_path, int depth,
+			 double parent_zero, double parent_one, int parent_feature)
+{
+	const Forest *f = s->f;
+	const TreeNode *nd = &f->nodes[node];
+	PathElement *path = parent_path + depth + 1;
+
+	memcpy(path, parent_path, sizeof(PathElement) * (depth + 1));
+	extend_path(path, depth, parent_zero, parent_one, parent_feature);
+
+	if (nd->feature < 0)
+	{
+		double		v = f->value[(Size) node * f->nvalues + s->channel] * s->scale;
+
+		for (int i = 1; i <= depth; i++)
+		{
+			double		w = unwound_path_sum(path, depth, i);
+
+			s->phi[path[i].feature] += w * (path[i].one_fraction - path[i].zero_fraction) * v;
+		}
+	}
+	else
+	{
+		int			hot = nd->left + (s->x[nd->feature] > nd->threshold);
+		int			cold = hot == nd->left ? nd->left + 1 : nd->left;
+		double		w = f->cover[node];
+		double		incoming_zero = 1;
+		double		incoming_one = 1;
+		int			k;
+
+		/* a feature already on the path: undo that split first */
+		for (k = 0; k <= depth; k++)
+			if (path[k].feature == nd->feature)
+				break;
+		if (k != depth + 1)
+		{
+			incoming_zero = path[k].zero_fraction;
+			incoming_one = path[k].one_fraction;
+			unwind_path(path, depth, k);
+			depth--;
+		}
+		shap_recurse(s, hot, path, depth + 1, f->cover[hot] / w * incoming_zero,
+					 incoming_one, nd->feature);
+		shap_recurse(s, cold, path, depth + 1, f->cover[cold] / w * incoming_zero,
+					 0, nd->feature);
+	}
+}
+
+double
+tree_shap(const Forest *f, int t, int channel, const double *x, double scale, double *phi)
+{
+	int			root = f->tree_start[t];
+	int			maxd = f->max_depth + 2;
+	PathElement *path = palloc(sizeof(PathElement) * (Size) (maxd + 1) * (maxd + 2) / 2 + sizeof(PathElement) * 4);
+	ShapCtx		s = {f, channel, x, scale, phi};
+	double		expected = 0;
+
+	shap_recurse(&s, root, path, 0, 1, 1, -1);
+	pfree(path);
+	/* the cover-weighted mean of the leaves */
+	for (int i = root; i < f->tree_start[t + 1]; i++)
+		if (f->nodes[i].feature < 0)
+			expected += f->cover[i] * f->value[(Size) i * f->nvalues + channel];
+	return expected / f->cover[root] * scale;
+}

@@ -1,0 +1,193 @@
+/*-------------------------------------------------------------------------
+ * tree.h
+ *	  Machinery shared by the tree learners (algo_tree.c): quantile bins
+ *	  per encoded slot, the pass that materialises the binned training
+ *	  matrix (PASS_TREE_DATA), histogram tree growth with histogram
+ *	  subtraction, the flattened node arrays predict walks, and TreeSHAP.
+ *-------------------------------------------------------------------------
+ */
+#ifndef MLDB_TREE_H
+#define MLDB_TREE_H
+
+#include "common/pg_prng.h"
+#include "pass.h"
+
+#define TREE_MAX_BINS 255
+#define TREE_MAX_DEPTH 64		/* "unlimited" depth, and the stored bound */
+
+/* GUC mldb.tree_memory, in kB */
+extern int	mldb_tree_memory;
+extern void mldb_tree_init(void);
+
+/* ---------------------------------------------------------------------
+ * Bins: x goes to bin b when edge[b-1] < x <= edge[b] (scikit-learn's
+ * HistGradientBoosting rule); slot j has nbins[j] bins and nbins[j] - 1
+ * edges.
+ * ---------------------------------------------------------------------
+ */
+typedef struct TreeBinner
+{
+	int			dim;
+	int		   *nbins;			/* dim */
+	int		   *edge_off;		/* dim + 1: slot j's edges start here */
+	double	   *edges;
+	int		   *hist_off;		/* dim + 1: slot j's first histogram bin */
+} TreeBinner;
+
+extern TreeBinner *tree_binner_build(const double *x, int n, int dim, int max_bins);
+extern void tree_binner_write(StringInfo buf, const TreeBinner *b);
+extern TreeBinner *tree_binner_read(BinReader *r, int dim);
+
+static inline int
+tree_bin_of(const TreeBinner *b, int j, double v)
+{
+	const double *e = b->edges + b->edge_off[j];
+	int			lo = 0;
+	int			hi = b->nbins[j] - 1;
+
+	/* the first edge >= v; NaN (never reaches here: imputed) goes last */
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) >> 1;
+
+		if (v <= e[mid])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* ---------------------------------------------------------------------
+ * PASS_TREE_DATA: the binned training rows.  ctx->extra holds the binner
+ * and the row budget; beyond the budget the pass keeps the rows with the
+ * smallest sample keys (a uniform sample that merges exactly).
+ * ---------------------------------------------------------------------
+ */
+typedef struct TreeDataAcc
+{
+	int			dim;
+	int64		max_rows;
+	int64		n;
+	int64		cap;
+	int64		seen;			/* training rows the pass saw */
+	uint64		cutoff;			/* rows with a key >= cutoff are out */
+	uint8	   *bins;			/* n x dim, row-major while accumulating */
+	double	   *y;
+	uint64	   *key;
+	TreeBinner *binner;			/* decoded from the context */
+} TreeDataAcc;
+
+extern void tree_data_extra(PassCtx *ctx, const TreeBinner *b, int64 max_rows);
+
+/* The training matrix, column-major, rows in a deterministic order. */
+typedef struct TreeData
+{
+	int			n;
+	int			dim;
+	uint8	   *bins;			/* bins[j * n + i] */
+	double	   *y;
+	const TreeBinner *binner;
+	int			total_bins;
+} TreeData;
+
+extern TreeData *tree_data_finish(TreeDataAcc *acc);
+
+/* ---------------------------------------------------------------------
+ * Forests: flattened node arrays.  An internal node sends x left when
+ * x[feature] <= threshold; its children are adjacent (right = left + 1),
+ * so a walk is node = left + (x > threshold).  Leaves have feature -1 and
+ * nvalues values.
+ * ---------------------------------------------------------------------
+ */
+typedef struct TreeNode
+{
+	double		threshold;
+	int32		feature;
+	int32		left;
+} TreeNode;
+
+typedef struct Forest
+{
+	int			nvalues;		/* values per leaf */
+	int			ntrees;
+	int			nnodes;
+	int			max_depth;		/* deepest leaf, for TreeSHAP's path */
+	int32	   *tree_start;		/* ntrees + 1 */
+	TreeNode   *nodes;
+	double	   *cover;			/* nnodes: training weight through the node */
+	double	   *value;			/* nnodes x nvalues (leaves only meaningful) */
+	/* training only */
+	uint8	   *split_bin;
+	int			cap_nodes;
+	int			cap_trees;
+} Forest;
+
+extern Forest *forest_create(int nvalues);
+extern void forest_write(StringInfo buf, const Forest *f);
+extern Forest *forest_read(BinReader *r, int dim, int nvalues);
+
+static inline int
+forest_leaf(const Forest *f, int t, const double *x)
+{
+	const TreeNode *nodes = f->nodes;
+	int			n = f->tree_start[t];
+
+	while (nodes[n].feature >= 0)
+		n = nodes[n].left + (x[nodes[n].feature] > nodes[n].threshold);
+	return n;
+}
+
+extern int	forest_leaf_binned(const Forest *f, int t, const TreeData *d, int row);
+
+/* ---------------------------------------------------------------------
+ * Growing one tree on the histograms of C gradient channels: a split's
+ * gain is sum_c GL_c^2/(HL+l2) + GR_c^2/(HR+l2) - G_c^2/(H+l2) and a
+ * leaf's values are -scale * G_c/(H+l2).  With g = -w*y, h = w this is
+ * squared-error reduction and the weighted mean; with g_c = -w*[y=c],
+ * h = w it is the decrease of H * Gini impurity and the class
+ * frequencies; with the loss's gradients and hessians it is Newton
+ * boosting (XGBoost, LightGBM, scikit-learn's HistGradientBoosting).
+ * ---------------------------------------------------------------------
+ */
+typedef struct TreeGrowParams
+{
+	int			max_depth;
+	int			min_samples_leaf;
+	int			min_samples_split;
+	double		l2;
+	double		min_child_weight;	/* least hessian sum in a child */
+	int			max_features;	/* features tried per split (<= dim) */
+	bool		zero_gain_splits;	/* split impure nodes even at gain 0 (CART) */
+	bool		cover_is_hessian;	/* TreeSHAP cover: H (weights) or row count */
+	double		scale;			/* leaf value multiplier (learning rate) */
+} TreeGrowParams;
+
+typedef struct TreeGrower TreeGrower;
+
+extern TreeGrower *tree_grower_create(const TreeData *d, int nchannels);
+extern void tree_grower_free(TreeGrower *g);
+
+/*
+ * Grow one tree into f from the rows (ascending indexes, each with its
+ * gradients grad[row * C + c] and hessian hess[row]).  raw, when not
+ * NULL, gets each row's leaf value 0 added at raw[row * raw_stride].
+ * importance[feature] accumulates the split gains.
+ */
+extern void tree_grow(TreeGrower *g, Forest *f, const TreeGrowParams *p,
+					  int32 *rows, int nrows, const double *grad, const double *hess,
+					  double *raw, int raw_stride, double *importance,
+					  pg_prng_state *rng);
+
+/* ---------------------------------------------------------------------
+ * TreeSHAP (Lundberg, Erion & Lee 2018, "Consistent individualized
+ * feature attribution for tree ensembles", Algorithm 2): exact Shapley
+ * values of one tree's value channel with the path-dependent
+ * (cover-weighted) expectation.  phi[feature] += scale * contribution;
+ * returns the tree's expected value (times scale).
+ * ---------------------------------------------------------------------
+ */
+extern double tree_shap(const Forest *f, int t, int channel, const double *x,
+						double scale, double *phi);
+
+#endif
