@@ -288,6 +288,12 @@ ols_params(JsonWriter *w, const FeatureSpec *spec, const Moments *mo,
 	jw_int(w, "n", (int64) n);
 	jw_int(w, "rank", fit->rank + 1);	/* of the design, intercept included */
 	jw_string(w, "solver", fit->pinv ? "pseudo_inverse" : "cholesky");
+	/* dummy coding: the level each categorical column is compared with */
+	jw_begin_object(w, "reference_levels");
+	for (int i = 0; i < spec->ncols; i++)
+		if (spec->cols[i].kind == FEATURE_CATEGORICAL && spec->cols[i].drop_first)
+			jw_string(w, spec->cols[i].name, spec->cols[i].levels[0]);
+	jw_end_object(w);
 }
 
 /* ---------------------------------------------------------------------

@@ -610,3 +610,83 @@ catalog_log_evaluation(const char *model, int32 version, const char *relation, J
 				 4, types, values, nulls, false);
 	catalog_leave(&s);
 }
+
+/* The export document of a model (see export.c). */
+Jsonb *
+catalog_export(const char *model, const char *format, int format_version)
+{
+	CatalogScope s;
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			types[3] = {TEXTOID, TEXTOID, INT4OID};
+	Datum		values[3] = {CStringGetTextDatum(model), CStringGetTextDatum(format),
+	Int32GetDatum(format_version)};
+	Jsonb	   *result;
+
+	catalog_enter(&s);
+	catalog_exec("SELECT jsonb_build_object('format', $2, 'format_version', $3, "
+				 "'model', jsonb_build_object('algorithm', m.algorithm, 'task', m.task, "
+				 "  'relation', m.relation, 'target', m.target, 'features', to_jsonb(m.features), "
+				 "  'options', m.options, 'deployed_version', m.deployed_version), "
+				 "'versions', coalesce((SELECT jsonb_agg(jsonb_build_object("
+				 "  'version', v.version, 'algorithm', v.algorithm, 'relation', v.relation, "
+				 "  'target', v.target, 'features', to_jsonb(v.features), 'options', v.options, "
+				 "  'trained_at', v.trained_at, 'rows_used', v.rows_used, "
+				 "  'rows_skipped', v.rows_skipped, 'train_ms', v.train_ms, 'metrics', v.metrics, "
+				 "  'params', v.params, 'feature_stats', v.feature_stats, "
+				 "  'training_info', v.training_info, 'state', encode(v.state, 'base64')) "
+				 "  ORDER BY v.version) FROM mldb.model_versions v WHERE v.model = m.name), '[]')) "
+				 "FROM mldb.models m WHERE m.name = $1",
+				 3, types, values, NULL, true);
+	result = getvarlena(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, caller);
+	catalog_leave(&s);
+	return result;
+}
+
+/*
+ * Create model `name`, owned by the caller, from an export document, with
+ * all its versions and its deployment; returns the states inserted, for
+ * the caller to check.
+ */
+List *
+catalog_import(const char *name, Jsonb *doc)
+{
+	CatalogScope s;
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			types[3] = {TEXTOID, REGROLEOID, JSONBOID};
+	Datum		values[3] = {CStringGetTextDatum(name), ObjectIdGetDatum(GetUserId()),
+	JsonbPGetDatum(doc)};
+	List	   *states = NIL;
+
+	catalog_enter(&s);
+	catalog_exec("INSERT INTO mldb.models (name, owner, algorithm, task, relation, target, features, options) "
+				 "SELECT $1, $2, m->>'algorithm', m->>'task', m->>'relation', m->>'target', "
+				 "  ARRAY(SELECT jsonb_array_elements_text(m->'features')), coalesce(m->'options', '{}') "
+				 "FROM (SELECT $3->'model' AS m) d",
+				 3, types, values, NULL, false);
+	catalog_exec("INSERT INTO mldb.model_versions (model, version, algorithm, relation, target, features, "
+				 "  options, trained_at, trained_by, rows_used, rows_skipped, train_ms, metrics, params, "
+				 "  feature_stats, training_info, state) "
+				 "SELECT $1, (v->>'version')::int, v->>'algorithm', v->>'relation', v->>'target', "
+				 "  ARRAY(SELECT jsonb_array_elements_text(v->'features')), coalesce(v->'options', '{}'), "
+				 "  (v->>'trained_at')::timestamptz, current_user, (v->>'rows_used')::bigint, "
+				 "  (v->>'rows_skipped')::bigint, (v->>'train_ms')::float8, v->'metrics', v->'params', "
+				 "  v->'feature_stats', v->'training_info', decode(v->>'state', 'base64') "
+				 "FROM jsonb_array_elements($3->'versions') v",
+				 3, types, values, NULL, false);
+	catalog_exec("UPDATE mldb.models SET deployed_version = ($3->'model'->>'deployed_version')::int "
+				 "WHERE name = $1 AND EXISTS (SELECT 1 FROM mldb.model_versions v WHERE v.model = $1 "
+				 "  AND v.version = ($3->'model'->>'deployed_version')::int)",
+				 3, types, values, NULL, false);
+	catalog_exec("SELECT state FROM mldb.model_versions WHERE model = $1 ORDER BY version",
+				 1, types, values, NULL, false);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		states = lappend(states, getvarlena(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, caller));
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		states = list_copy(states);
+		MemoryContextSwitchTo(old);
+	}
+	catalog_leave(&s);
+	return states;
+}

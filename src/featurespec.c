@@ -354,13 +354,21 @@ featurespec_bind(const FeatureSpec *spec, const Oid *types, const char *context)
 			Oid			outfn;
 			bool		varlena;
 
+			if (types[i] == UNKNOWNOID)
+			{
+				/* an untyped literal: a C string */
+				cb->is_cstring = true;
+				cb->map = levelmap_build(c->levels, c->nlevels);
+				continue;
+			}
 			if (!featurespec_is_categorical_type(types[i]))
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
 						 errmsg("%s: feature \"%s\" is categorical and needs a text-like value, not %s",
 								context, c->name, format_type_be(types[i])),
-						 errhint("Pass text (or the column itself) for categorical features; a numeric array cannot carry them.")));
+						 errhint("Pass text (or the column itself) for categorical features; a numeric array cannot carry them, the row or jsonb forms can.")));
 			cb->text_like = base == TEXTOID || base == VARCHAROID;
+			cb->trim_blanks = base == BPCHAROID;
 			getTypeOutputInfo(types[i], &outfn, &varlena);
 			fmgr_info(outfn, &cb->outfn);
 			cb->map = levelmap_build(c->levels, c->nlevels);
@@ -371,13 +379,20 @@ featurespec_bind(const FeatureSpec *spec, const Oid *types, const char *context)
 
 /*
  * The text of a categorical value: the bytes of text/varchar values as
- * they are, else the type's output (bool as true/false, enums as labels).
+ * they are, else the type's output (bool as true/false, enums as labels,
+ * char(n) without its padding).  Not NUL-terminated: use *len.
  */
 const char *
 featurespec_datum_text(const ColumnBinding *cb, Datum d, int *len)
 {
 	char	   *s;
 
+	if (cb->is_cstring)
+	{
+		s = DatumGetCString(d);
+		*len = strlen(s);
+		return s;
+	}
 	if (cb->text_like)
 	{
 		struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
@@ -390,6 +405,10 @@ featurespec_datum_text(const ColumnBinding *cb, Datum d, int *len)
 	else
 		s = OutputFunctionCall((FmgrInfo *) &cb->outfn, d);
 	*len = strlen(s);
+	/* char(n) pads with blanks that are not part of the value (as bpchar's =) */
+	if (cb->trim_blanks)
+		while (*len > 0 && s[*len - 1] == ' ')
+			(*len)--;
 	return s;
 }
 

@@ -83,6 +83,8 @@ typedef struct ColumnBinding
 {
 	NumericConv conv;			/* numeric columns */
 	bool		text_like;		/* categorical: varlena text bytes as is */
+	bool		is_cstring;		/* categorical: an untyped literal */
+	bool		trim_blanks;	/* categorical: char(n) */
 	FmgrInfo	outfn;			/* categorical, other types: output function */
 	LevelMap   *map;			/* categorical: level -> index */
 } ColumnBinding;

@@ -136,8 +136,12 @@ profile_add_raw(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot,
 				uint64 rowhash, const Datum *values, const bool *isnull)
 {
 	ProfileAcc *acc = (ProfileAcc *) a;
-	MemoryContext old = MemoryContextSwitchTo(acc->cxt);
+	MemoryContext old;
 
+	/* rows the model will not train on (NULL target) do not shape it */
+	if (ctx->extra_len > 0 && ctx->extra[0] && isnull[0])
+		return;
+	old = MemoryContextSwitchTo(acc->cxt);
 	for (int i = 0; i < acc->ncols; i++)
 	{
 		ColAcc	   *c = &acc->cols[i];
@@ -297,14 +301,15 @@ level_cmp(const void *a, const void *b, void *arg)
 }
 
 /*
- * Profile the columns of spec (target first when the caller includes it
- * as a column) on the training rows.
+ * Profile the columns of spec on the training rows.  first_is_target: the
+ * first column is the target, and rows where it is NULL are left out.
  */
 Profile *
 profile_run(const FeatureSpec *spec, const char *from_sql, const char *args_sql,
-			int64 seed, double test_size)
+			int64 seed, double test_size, bool first_is_target)
 {
 	PassCtx		ctx = {0};
+	char		flag = first_is_target ? 1 : 0;
 	PassResult	res;
 	ProfileAcc *acc;
 	Profile    *p = palloc0(sizeof(Profile));
@@ -315,6 +320,8 @@ profile_run(const FeatureSpec *spec, const char *from_sql, const char *args_sql,
 	ctx.test_size = test_size;
 	ctx.nfolds = 1;
 	ctx.skip_holdout = true;
+	ctx.extra_len = 1;
+	ctx.extra = &flag;
 	res = pass_run(&ctx, from_sql, args_sql);
 
 	p->ncols = spec->ncols;

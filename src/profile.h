@@ -32,7 +32,8 @@ typedef struct Profile
 } Profile;
 
 extern Profile *profile_run(const FeatureSpec *spec, const char *from_sql,
-							const char *args_sql, int64 seed, double test_size);
+							const char *args_sql, int64 seed, double test_size,
+							bool first_is_target);
 extern void profile_encode_column(FeatureColumn *c, const ColumnProfile *cp,
 								  int max_categories, bool drop_first);
 extern void profile_write_json(JsonWriter *w, const Profile *p);

@@ -410,13 +410,18 @@ training_medians(const TrainInput *in)
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT ");
+	/* NaN and infinities are missing values, as everywhere else */
 	for (int i = 0; i < spec->ncols; i++)
 		if (spec->cols[i].kind == FEATURE_NUMERIC)
-			appendStringInfo(&sql, "%spercentile_cont(0.5) WITHIN GROUP (ORDER BY %s::pg_catalog.float8)",
-							 k++ ? ", " : "", quote_identifier(spec->cols[i].name));
-	appendStringInfo(&sql, " FROM %s", in->from_sql);
+			appendStringInfo(&sql, "%spercentile_cont(0.5) WITHIN GROUP (ORDER BY "
+							 "CASE WHEN abs(%s::pg_catalog.float8) < 'Infinity' THEN %s::pg_catalog.float8 END)",
+							 k++ ? ", " : "", quote_identifier(spec->cols[i].name),
+							 quote_identifier(spec->cols[i].name));
+	appendStringInfo(&sql, " FROM %s WHERE true", in->from_sql);
+	if (spec->target != NULL)
+		appendStringInfo(&sql, " AND %s IS NOT NULL", quote_identifier(spec->target));
 	if (in->test_size > 0)
-		appendStringInfo(&sql, " WHERE mldb._split_unit(" INT64_FORMAT ", %s) >= %.17g",
+		appendStringInfo(&sql, " AND mldb._split_unit(" INT64_FORMAT ", %s) >= %.17g",
 						 in->seed, in->args_sql, in->test_size);
 	SPI_connect();
 	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
@@ -512,7 +517,7 @@ prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
 		}
 		memcpy(ps->cols + off, spec->cols, sizeof(FeatureColumn) * spec->ncols);
 		featurespec_layout(ps);
-		p = profile_run(ps, in->from_sql, in->args_sql, in->seed, in->test_size);
+		p = profile_run(ps, in->from_sql, in->args_sql, in->seed, in->test_size, off == 1);
 	}
 	if (strcmp(impute, "median") == 0 && has_numeric)
 		medians = training_medians(in);
@@ -774,7 +779,7 @@ mldb_train(PG_FUNCTION_ARGS)
 					 errhint("Pass target => 'column'.")));
 		target_type = TupleDescAttr(desc, mldb_find_column(desc, target, "target", relation))->atttypid;
 		if (algo->for_target != NULL)
-			algo = algo->for_target(options, target_type);
+			algo = algo->for_target(algo, options, target_type);
 		if (algo->task == MLDB_TASK_CLASSIFICATION && featurespec_numeric_conv(target_type) == NULL &&
 			!featurespec_is_categorical_type(target_type))
 			ereport(ERROR,
