@@ -94,6 +94,7 @@
 #include "model.h"
 #include "pass.h"
 #include "predict.h"
+#include "sample.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
@@ -103,7 +104,7 @@
 #define DEFAULT_MAX_ITER	100
 #define DEFAULT_TOL			1e-6
 #define DEFAULT_CV			5
-#define NEGLIGIBLE_STEP		1e-8	/* relative step below which b is final */
+#define NEGLIGIBLE_STEP		1e-6	/* last step that needs no scoring pass */
 #define SATURATED_LOSS		1e-6	/* -log p_y below this: p_y > 1 - 1e-6 */
 #define MAX_HALVINGS		30
 #define DIVERGED_COEF		1e4		/* working-scale coefficient: diverging */
@@ -111,6 +112,8 @@
 #define HESS_BATCH			64		/* rows per cblas_dsyrk */
 #define LOGLOSS_EPS			1e-15	/* as mldb.log_loss and scikit-learn 1.2 */
 #define RANK_RCOND			1e-12
+#define SAMPLE_ROWS			20000	/* bottom-k sample of the moments pass */
+#define SAMPLE_DOUBLES		2000000 /* ... and at most this many doubles of x */
 
 /* extra: what a pass computes */
 #define LOGIT_MOMENTS		1
@@ -188,6 +191,8 @@ typedef struct LogitAcc
 	void	   *gram;			/* PASS_GRAM accumulator: centred scatter per slot */
 	double	   *cnt;			/* nslots x K rows */
 	double	   *cmean;			/* nslots x K x p class means */
+	int			sample_k;
+	RowSample  *sample;			/* training rows, y = slot * K + class */
 	/* Newton mode */
 	int			nfits;
 	FitAcc	   *fits;
@@ -204,13 +209,6 @@ pair_index(int m, int a, int b)
 {
 	/* blocks (a, b), a <= b, row by row */
 	return a * m - a * (a - 1) / 2 + (b - a);
-}
-
-static inline double
-softplus(double t)
-{
-	/* log(1 + e^t) without overflow or loss of digits */
-	return t > 0 ? t + log1p(exp(-t)) : log1p(exp(t));
 }
 
 static inline double
@@ -254,6 +252,11 @@ logit_create(const PassCtx *ctx)
 		acc->gram = gram_pass_kind.create(ctx);
 		acc->cnt = palloc0(sizeof(double) * acc->nslots * acc->K);
 		acc->cmean = palloc0(sizeof(double) * acc->nslots * acc->K * Max(acc->p, 1));
+		acc->sample_k = bin_read_int32(&r);
+		if (acc->sample_k < 0 || acc->sample_k > SAMPLE_ROWS)
+			bin_corrupted(&r, "logistic sample size out of range");
+		if (acc->sample_k > 0)
+			acc->sample = rowsample_create(acc->sample_k, acc->p);
 		bin_read_end(&r);
 		return acc;
 	}
@@ -330,10 +333,177 @@ moments_add(LogitAcc *acc, const PassCtx *ctx, int slot, uint64 rowhash, double 
 	double	   *c = &acc->cnt[slot * acc->K + k];
 	double	   *mean = acc->cmean + ((Size) slot * acc->K + k) * acc->p;
 
+	double		inv;
+
 	gram_pass_kind.add(acc->gram, ctx, slot, rowhash, y, x);
 	*c += 1;
+	inv = 1.0 / *c;
 	for (int j = 0; j < acc->p; j++)
-		mean[j] += (x[j] - mean[j]) / *c;
+		mean[j] += (x[j] - mean[j]) * inv;
+	if (acc->sample != NULL && slot != PASS_HOLDOUT_SLOT)
+		rowsample_add(acc->sample, rowhash_sample_key(rowhash), (double) (slot * acc->K + k), x);
+}
+
+/* One row (class cls, in slot) into one fit's sums. */
+static void
+fit_row(LogitAcc *acc, FitAcc *fa, int slot, int cls, const double *x)
+{
+	int			K = acc->K;
+	int			p = acc->p;
+	int			q = p + 1;
+	double	   *z = acc->z;
+	bool		train = slot != PASS_HOLDOUT_SLOT && slot != fa->except_slot;
+	bool		eval = fa->eval_slot == EVAL_TRAIN ? train : slot == fa->eval_slot;
+	int			m = fa->m;
+	int			off = K - m;
+	double		loss;
+	int			pred;
+	bool		strict;
+
+	if (!train && !eval)
+		return;
+	z[0] = 1.0;
+	for (int j = 0; j < p; j++)
+		z[j + 1] = (x[j] - fa->mu[j]) * fa->inv_sd[j];
+
+	if (m == 1 && K == 2)
+	{
+		double		t = 0;
+		double		e;
+		double		inv;
+		double		p1;
+
+		for (int j = 0; j < q; j++)
+			t += fa->beta[j] * z[j];
+
+		/*
+		 * One exp and one log1p: with e = exp(-|t|), sigmoid(|t|) =
+		 * 1/(1 + e), sigmoid(-|t|) = e/(1 + e), -log p_y =
+		 * max(+-t, 0) + log1p(e), and p (1 - p) = e/(1 + e)^2.
+		 */
+		e = exp(-fabs(t));
+		inv = 1.0 / (1.0 + e);
+		p1 = t >= 0 ? inv : e * inv;
+		loss = Max(cls ? -t : t, 0.0) + log1p(e);
+		pred = t > 0 ? 1 : 0;
+		strict = cls ? t > 0 : t < 0;
+		if (train)
+		{
+			double		r = p1 - cls;
+			double		sw = sqrt(e) * inv;
+			double	   *row;
+
+			for (int j = 0; j < q; j++)
+				fa->grad[j] += r * z[j];
+			if (fa->zbuf == NULL)
+				fa->zbuf = MemoryContextAlloc(GetMemoryChunkContext(acc),
+											  sizeof(double) * HESS_BATCH * q);
+			row = fa->zbuf + (Size) fa->nbuf * q;
+			for (int j = 0; j < q; j++)
+				row[j] = sw * z[j];
+		}
+	}
+	else
+	{
+		double	   *eta = acc->eta;
+		double	   *e = acc->e;
+		double	   *pr = acc->prob;
+		double		mx = -INFINITY;
+		double		S = 0;
+
+		pred = 0;
+		for (int k = 0; k < K; k++)
+		{
+			double		t = 0;
+
+			if (k >= off)
+			{
+				const double *b = fa->beta + (Size) (k - off) * q;
+
+				for (int j = 0; j < q; j++)
+					t += b[j] * z[j];
+			}
+			eta[k] = t;
+			if (t > mx)
+			{
+				mx = t;
+				pred = k;
+			}
+		}
+		strict = true;
+		for (int k = 0; k < K; k++)
+		{
+			e[k] = exp(eta[k] - mx);
+			S += e[k];
+			if (k != cls && !(eta[cls] > eta[k]))
+				strict = false;
+		}
+		loss = log(S) - (eta[cls] - mx);
+		for (int k = 0; k < K; k++)
+			pr[k] = e[k] / S;
+		if (train)
+		{
+			double	   *row;
+			double	   *w;
+
+			for (int a2 = 0; a2 < m; a2++)
+			{
+				int			k = a2 + off;
+				double		r = pr[k] - (k == cls ? 1.0 : 0.0);
+				double	   *g = fa->grad + (Size) a2 * q;
+
+				for (int j = 0; j < q; j++)
+					g[j] += r * z[j];
+			}
+			if (fa->zbuf == NULL)
+			{
+				MemoryContext cxt = GetMemoryChunkContext(acc);
+
+				fa->zbuf = MemoryContextAlloc(cxt, sizeof(double) * HESS_BATCH * q);
+				fa->wbuf = MemoryContextAlloc(cxt, sizeof(double) * HESS_BATCH * fa->npairs);
+			}
+			row = fa->zbuf + (Size) fa->nbuf * q;
+			memcpy(row, z, sizeof(double) * q);
+			w = fa->wbuf + (Size) fa->nbuf * fa->npairs;
+			for (int a2 = 0; a2 < m; a2++)
+			{
+				int			k = a2 + off;
+				double		rest;
+
+				/* 1 - p_k from the other classes: no cancellation when p_k ~ 1 */
+				if (e[k] < 0.5 * S)
+					rest = S - e[k];
+				else
+				{
+					rest = 0;
+					for (int l = 0; l < K; l++)
+						if (l != k)
+							rest += e[l];
+				}
+				w[pair_index(m, a2, a2)] = pr[k] * (rest / S);
+				for (int c2 = a2 + 1; c2 < m; c2++)
+					w[pair_index(m, a2, c2)] = -pr[k] * pr[c2 + off];
+			}
+		}
+	}
+
+	if (train)
+	{
+		fa->n += 1;
+		fa->loss += loss;
+		fa->nsat += loss < SATURATED_LOSS ? 1 : 0;
+		fa->nwrong += strict ? 0 : 1;
+		if (++fa->nbuf == HESS_BATCH)
+			fit_flush(fa, acc->scaled);
+	}
+	if (eval)
+	{
+		/* p_y clipped to [eps, 1 - eps], as mldb.log_loss */
+		fa->en += 1;
+		fa->eloss += Min(Max(loss, -log1p(-LOGLOSS_EPS)), -log(LOGLOSS_EPS));
+		fa->ecorrect += pred == cls ? 1 : 0;
+		fa->conf[cls * K + pred] += 1;
+	}
 }
 
 static void
@@ -341,167 +511,15 @@ logit_add(void *a, const PassCtx *ctx, int slot, uint64 rowhash, double y,
 		  const double *x)
 {
 	LogitAcc   *acc = (LogitAcc *) a;
-	int			K = acc->K;
-	int			p = acc->p;
-	int			q = p + 1;
-	int			cls = (int) y;
-	double	   *z = acc->z;
 
-	Assert(cls >= 0 && cls < K);
+	Assert(y >= 0 && y < acc->K);
 	if (acc->mode == LOGIT_MOMENTS)
 	{
 		moments_add(acc, ctx, slot, rowhash, y, x);
 		return;
 	}
-
 	for (int f = 0; f < acc->nfits; f++)
-	{
-		FitAcc	   *fa = &acc->fits[f];
-		bool		train = slot != PASS_HOLDOUT_SLOT && slot != fa->except_slot;
-		bool		eval = fa->eval_slot == EVAL_TRAIN ? train : slot == fa->eval_slot;
-		int			m = fa->m;
-		int			off = K - m;
-		double		loss;
-		int			pred;
-		bool		strict;
-
-		if (!train && !eval)
-			continue;
-		z[0] = 1.0;
-		for (int j = 0; j < p; j++)
-			z[j + 1] = (x[j] - fa->mu[j]) * fa->inv_sd[j];
-
-		if (m == 1 && K == 2)
-		{
-			double		t = 0;
-			double		p1;
-			double		p0;
-
-			for (int j = 0; j < q; j++)
-				t += fa->beta[j] * z[j];
-			p1 = sigmoid(t);
-			p0 = sigmoid(-t);
-			loss = cls ? softplus(-t) : softplus(t);
-			pred = t > 0 ? 1 : 0;
-			strict = cls ? t > 0 : t < 0;
-			if (train)
-			{
-				double		r = p1 - cls;
-				double		sw = sqrt(p1 * p0);
-				double	   *row;
-
-				for (int j = 0; j < q; j++)
-					fa->grad[j] += r * z[j];
-				if (fa->zbuf == NULL)
-					fa->zbuf = MemoryContextAlloc(GetMemoryChunkContext(acc),
-												  sizeof(double) * HESS_BATCH * q);
-				row = fa->zbuf + (Size) fa->nbuf * q;
-				for (int j = 0; j < q; j++)
-					row[j] = sw * z[j];
-			}
-		}
-		else
-		{
-			double	   *eta = acc->eta;
-			double	   *e = acc->e;
-			double	   *pr = acc->prob;
-			double		mx = -INFINITY;
-			double		S = 0;
-
-			pred = 0;
-			for (int k = 0; k < K; k++)
-			{
-				double		t = 0;
-
-				if (k >= off)
-				{
-					const double *b = fa->beta + (Size) (k - off) * q;
-
-					for (int j = 0; j < q; j++)
-						t += b[j] * z[j];
-				}
-				eta[k] = t;
-				if (t > mx)
-				{
-					mx = t;
-					pred = k;
-				}
-			}
-			strict = true;
-			for (int k = 0; k < K; k++)
-			{
-				e[k] = exp(eta[k] - mx);
-				S += e[k];
-				if (k != cls && !(eta[cls] > eta[k]))
-					strict = false;
-			}
-			loss = log(S) - (eta[cls] - mx);
-			for (int k = 0; k < K; k++)
-				pr[k] = e[k] / S;
-			if (train)
-			{
-				double	   *row;
-				double	   *w;
-
-				for (int a2 = 0; a2 < m; a2++)
-				{
-					int			k = a2 + off;
-					double		r = pr[k] - (k == cls ? 1.0 : 0.0);
-					double	   *g = fa->grad + (Size) a2 * q;
-
-					for (int j = 0; j < q; j++)
-						g[j] += r * z[j];
-				}
-				if (fa->zbuf == NULL)
-				{
-					MemoryContext cxt = GetMemoryChunkContext(acc);
-
-					fa->zbuf = MemoryContextAlloc(cxt, sizeof(double) * HESS_BATCH * q);
-					fa->wbuf = MemoryContextAlloc(cxt, sizeof(double) * HESS_BATCH * fa->npairs);
-				}
-				row = fa->zbuf + (Size) fa->nbuf * q;
-				memcpy(row, z, sizeof(double) * q);
-				w = fa->wbuf + (Size) fa->nbuf * fa->npairs;
-				for (int a2 = 0; a2 < m; a2++)
-				{
-					int			k = a2 + off;
-					double		rest;
-
-					/* 1 - p_k from the other classes: no cancellation when p_k ~ 1 */
-					if (e[k] < 0.5 * S)
-						rest = S - e[k];
-					else
-					{
-						rest = 0;
-						for (int l = 0; l < K; l++)
-							if (l != k)
-								rest += e[l];
-					}
-					w[pair_index(m, a2, a2)] = pr[k] * (rest / S);
-					for (int c2 = a2 + 1; c2 < m; c2++)
-						w[pair_index(m, a2, c2)] = -pr[k] * pr[c2 + off];
-				}
-			}
-		}
-
-		if (train)
-		{
-			fa->n += 1;
-			fa->loss += loss;
-			fa->nsat += loss < SATURATED_LOSS ? 1 : 0;
-			fa->nwrong += strict ? 0 : 1;
-			if (++fa->nbuf == HESS_BATCH)
-				fit_flush(fa, acc->scaled);
-		}
-		if (eval)
-		{
-			/* p_y clipped to [eps, 1 - eps], as mldb.log_loss */
-			fa->en += 1;
-			fa->eloss += Min(Max(loss, -log1p(-LOGLOSS_EPS)), -log(LOGLOSS_EPS));
-			fa->ecorrect += pred == cls ? 1 : 0;
-			fa->conf[cls * K + pred] += 1;
-		}
-	}
+		fit_row(acc, &acc->fits[f], slot, (int) y, x);
 }
 
 static void
@@ -527,6 +545,13 @@ logit_merge(void *a, void *b, const PassCtx *ctx)
 			for (int j = 0; j < p; j++)
 				ma[j] += (mb[j] - ma[j]) * nb / (na + nb);
 			x->cnt[i] = na + nb;
+		}
+		if (x->sample != NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(x));
+
+			rowsample_merge(x->sample, y->sample);
+			MemoryContextSwitchTo(old);
 		}
 		return;
 	}
@@ -566,6 +591,8 @@ logit_write(StringInfo buf, void *a, const PassCtx *ctx)
 		gram_pass_kind.write(buf, acc->gram, ctx);
 		bin_write_float8_array(buf, acc->cnt, acc->nslots * acc->K);
 		bin_write_float8_array(buf, acc->cmean, acc->nslots * acc->K * acc->p);
+		if (acc->sample != NULL)
+			rowsample_write(buf, acc->sample);
 		return;
 	}
 	for (int f = 0; f < acc->nfits; f++)
@@ -607,6 +634,8 @@ logit_read(BinReader *r, const PassCtx *ctx)
 		acc->gram = gram_pass_kind.read(r, ctx);
 		read_into(r, acc->cnt, acc->nslots * acc->K);
 		read_into(r, acc->cmean, acc->nslots * acc->K * acc->p);
+		if (acc->sample_k > 0)
+			acc->sample = rowsample_read(r, acc->sample_k, acc->p);
 		return acc;
 	}
 	for (int f = 0; f < acc->nfits; f++)
@@ -629,6 +658,7 @@ logit_read(BinReader *r, const PassCtx *ctx)
 
 const PassKind logistic_pass_kind = {
 	.name = "logistic",
+	.needs_rowhash = true,		/* the sample's keys */
 	.create = logit_create,
 	.add = logit_add,
 	.merge = logit_merge,
@@ -716,6 +746,8 @@ typedef struct Fit
 	double	   *hist_abs;
 	double	   *hist_bmax;
 	bool		warm;
+	int			sample_rows;	/* rows of the in-memory start, 0: none */
+	int			sample_iter;
 } Fit;
 
 typedef struct TrainSetup
@@ -862,6 +894,7 @@ fit_start_from_moments(Fit *f, LogitAcc *ma, const TrainSetup *ts)
 	double		mean_logpi = 0;
 
 	f->n = mo->n;
+	memset(f->nk, 0, sizeof(double) * K);
 	for (int s = 1; s <= ts->nfolds; s++)
 	{
 		if (s == f->except_slot)
@@ -1155,15 +1188,19 @@ fit_advance(Fit *f, const char *model_name)
 
 	if (rel < f->tol)
 	{
-		if (rel > NEGLIGIBLE_STEP || !f->scored)
-		{
-			/* apply it; the next pass scores the final coefficients */
-			for (int i = 0; i < f->npar; i++)
-				f->beta[i] += s[i];
-			f->iter++;
+		/*
+		 * Take the last step.  When it is negligible, the statistics of
+		 * this pass stand for the stepped coefficients (MADlib's IRLS
+		 * convention; they differ at the order of the step); otherwise
+		 * one more pass scores the final coefficients.
+		 */
+		for (int i = 0; i < f->npar; i++)
+			f->beta[i] += s[i];
+		f->iter++;
+		if (rel > NEGLIGIBLE_STEP)
 			f->scored = false;
-		}
 		fit_finish(f, END_CONVERGED);
+		pfree(s);
 		return;
 	}
 	if ((f->separation = fit_separation(f)) != NULL)
@@ -1209,6 +1246,103 @@ fit_coef(const Fit *f)
 		}
 	}
 	return c;
+}
+
+/*
+ * Newton's method in memory on the bottom-k sample of the fit's training
+ * rows, from the moments start, with the penalty scaled by (sample rows /
+ * training rows) so that the sample objective estimates F.  Its optimum
+ * is within sampling error of the full one (exactly it when the sample
+ * holds every training row), which saves the first full passes.  True
+ * when the fit now starts there; false (fit back at the moments start,
+ * which the caller advances) when the sample is too small or its fit did
+ * not converge (a separable sample, say).
+ */
+static bool
+fit_on_sample(Fit *f, LogitAcc *macc, const TrainSetup *ts, const char *model_name,
+			  MemoryContext passcxt)
+{
+	RowSample  *s = macc->sample;
+	double		rows = 0;
+	double		ratio;
+	bool		ok;
+	MemoryContext old;
+
+	for (int i = 0; i < s->n; i++)
+	{
+		int			slot = (int) s->y[i] / ts->K;
+
+		rows += slot != f->except_slot ? 1 : 0;
+	}
+	/* a part of the rows must be large enough to say something */
+	if (rows < 2 || (rows < f->n && rows < 10.0 * f->npar))
+		return false;
+	ratio = rows / f->n;
+	for (int j = 0; j < f->q; j++)
+		f->pen[j] *= ratio;
+
+	old = MemoryContextSwitchTo(passcxt);
+	fit_advance(f, model_name);
+	while (f->status != FIT_DONE)
+	{
+		FitAcc		fa = {0};
+		LogitAcc   *shell = palloc0(sizeof(LogitAcc));	/* fit_row's scratch */
+
+		CHECK_FOR_INTERRUPTS();
+		shell->mode = LOGIT_NEWTON;
+		shell->K = ts->K;
+		shell->p = ts->p;
+		shell->nslots = 1 + ts->nfolds;
+		shell->z = palloc(sizeof(double) * f->q);
+		shell->eta = palloc(sizeof(double) * ts->K);
+		shell->e = palloc(sizeof(double) * ts->K);
+		shell->prob = palloc(sizeof(double) * ts->K);
+		shell->scaled = palloc(sizeof(double) * HESS_BATCH * f->q);
+		fa.m = f->m;
+		fa.q = f->q;
+		fa.npairs = f->m * (f->m + 1) / 2;
+		fa.except_slot = f->except_slot;
+		fa.eval_slot = -2;		/* none */
+		fa.mu = f->mu;
+		fa.inv_sd = f->inv_sd;
+		fa.beta = f->beta;
+		fa.grad = palloc0(sizeof(double) * f->npar);
+		fa.hess = palloc0(sizeof(double) * fa.npairs * f->q * f->q);
+		fa.conf = palloc0(sizeof(double) * ts->K * ts->K);
+		for (int i = 0; i < s->n; i++)
+		{
+			int			y = (int) s->y[i];
+
+			fit_row(shell, &fa, y / ts->K, y % ts->K, s->x + (Size) i * ts->p);
+		}
+		fit_flush(&fa, shell->scaled);
+		MemoryContextSwitchTo(old);
+		fit_absorb(f, &fa);
+		fit_advance(f, model_name);
+		MemoryContextReset(passcxt);
+		old = MemoryContextSwitchTo(passcxt);
+	}
+	MemoryContextSwitchTo(old);
+	for (int j = 0; j < f->q; j++)
+		f->pen[j] /= ratio;
+
+	ok = f->end == END_CONVERGED;
+	elog(DEBUG1, "logistic_regression %s: %s on a sample of %.0f rows after %d iterations",
+		 model_name, ok ? "start" : "no start", rows, f->iter);
+	f->sample_iter = ok ? f->iter : 0;
+	f->sample_rows = ok ? (int) rows : 0;
+	f->iter = 0;
+	f->nhist = 0;
+	f->passes = 0;
+	f->halvings = 0;
+	f->have_prev = false;
+	f->pinv = false;
+	f->separation = NULL;
+	f->status = FIT_RUNNING;
+	f->scored = false;
+	if (!ok)
+		fit_start_from_moments(f, macc, ts);
+	return ok;
 }
 
 /* ---------------------------------------------------------------------
@@ -1556,6 +1690,8 @@ fit_params(const Fit *f, const FeatureSpec *spec, const double *coef)
 	if (f->pinv)
 		jw_int(&w, "rank", f->rank);
 	jw_bool(&w, "warm_start", f->warm);
+	jw_int(&w, "sample_rows", f->sample_rows);
+	jw_int(&w, "sample_iterations", f->sample_iter);
 	jw_int(&w, "n", (int64) f->n);
 	return jw_finish(&w);
 }
@@ -1585,6 +1721,9 @@ logistic_train(const TrainInput *in, TrainOutput *out)
 	double		ho_n = 0;
 	double	   *warm = NULL;
 	int			passes = 1;
+	double	   *pass_ms = palloc(sizeof(double) * (2 + DEFAULT_MAX_ITER));
+	int			max_passes = 2 + DEFAULT_MAX_ITER;
+	instr_time	start;
 	double	   *coef;
 	LogisticParams *lp;
 	JsonWriter	w;
@@ -1619,8 +1758,11 @@ logistic_train(const TrainInput *in, TrainOutput *out)
 	bin_write_int32(&extra, ts.K);
 	bin_write_int32(&extra, ts.p);
 	bin_write_int32(&extra, 0);
+	bin_write_int32(&extra, Min(SAMPLE_ROWS, SAMPLE_DOUBLES / (ts.p + 1)));
 	ctx = logit_ctx(in, ts.nfolds, &extra);
+	INSTR_TIME_SET_CURRENT(start);
 	res = pass_run(&ctx, in->from_sql, in->args_sql);
+	pass_ms[0] = mldb_elapsed_ms(start);
 	out->rows_skipped = res.rows_skipped;
 	macc = (LogitAcc *) res.acc;
 	if (macc == NULL)
@@ -1634,6 +1776,8 @@ logistic_train(const TrainInput *in, TrainOutput *out)
 	if (opt_bool(in->options, "warm_start", false))
 		warm = warm_coefficients(in);
 
+	if (macc->sample != NULL)
+		rowsample_sort(macc->sample);
 	for (int i = 0; i < nfits; i++)
 	{
 		Fit		   *f = &fits[i];
@@ -1642,6 +1786,8 @@ logistic_train(const TrainInput *in, TrainOutput *out)
 		fit_start_from_moments(f, macc, &ts);
 		if (warm != NULL && f->fold == 0)
 			fit_warm_start(f, warm);
+		else if (macc->sample != NULL && fit_on_sample(f, macc, &ts, in->model_name, passcxt))
+			;
 		else
 			fit_advance(f, in->model_name);
 	}
@@ -1663,8 +1809,16 @@ logistic_train(const TrainInput *in, TrainOutput *out)
 		if (!any)
 			break;
 		CHECK_FOR_INTERRUPTS();
+		INSTR_TIME_SET_CURRENT(start);
 		newton_pass(in, &ts, fits, nfits, passcxt);
-		passes++;
+		if (passes == max_passes)
+		{
+			max_passes *= 2;
+			pass_ms = repalloc(pass_ms, sizeof(double) * max_passes);
+		}
+		pass_ms[passes++] = mldb_elapsed_ms(start);
+		elog(DEBUG1, "logistic_regression %s: pass %d took %.1f ms", in->model_name,
+			 passes, pass_ms[passes - 1]);
 		for (int i = 0; i < nfits; i++)
 			if (fits[i].status != FIT_DONE && fits[i].scored)
 				fit_advance(&fits[i], in->model_name);
@@ -1762,6 +1916,10 @@ logistic_train(const TrainInput *in, TrainOutput *out)
 	if (settings == NIL)
 		jw_init(&w);
 	jw_int(&w, "passes", passes);
+	jw_begin_array(&w, "pass_ms");
+	for (int i = 0; i < passes; i++)
+		jw_number(&w, NULL, pass_ms[i]);
+	jw_end_array(&w);
 	jw_begin_array(&w, "iterations");
 	for (int i = 0; i < best->nhist; i++)
 	{

@@ -9,6 +9,7 @@
 
 #include "fmgr.h"
 #include "predict.h"
+#include "tree.h"
 #include "utils/guc.h"
 
 PG_MODULE_MAGIC;
@@ -37,6 +38,7 @@ _PG_init(void)
 							"A column with more is rejected at training: it is an identifier, not a category.",
 							&mldb_max_distinct, 10000, 2, 1000000, PGC_USERSET, 0,
 							NULL, NULL, NULL);
+	mldb_tree_init();
 	MarkGUCPrefixReserved("mldb");
 	mldb_predict_init();
 }

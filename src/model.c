@@ -31,6 +31,9 @@ extern const MldbAlgorithm kmeans_algorithm;
 extern const MldbAlgorithm pca_algorithm;
 extern const MldbAlgorithm logistic_regression_algorithm;
 extern const MldbAlgorithm naive_bayes_algorithm;
+extern const MldbAlgorithm decision_tree_algorithm;
+extern const MldbAlgorithm random_forest_algorithm;
+extern const MldbAlgorithm gradient_boosting_algorithm;
 
 static const MldbAlgorithm *const algorithms[] = {
 	&linear_regression_algorithm,
@@ -41,6 +44,9 @@ static const MldbAlgorithm *const algorithms[] = {
 	&pca_algorithm,
 	&logistic_regression_algorithm,
 	&naive_bayes_algorithm,
+	&decision_tree_algorithm,
+	&random_forest_algorithm,
+	&gradient_boosting_algorithm,
 };
 
 static const char *const deploy_choices[] = {"best", "always", "never", NULL};

@@ -110,7 +110,8 @@ typedef struct MldbAlgorithm
 	 * (the trees): the entry for the task this target asks for, given the
 	 * options and the target column's type.  NULL: the task is fixed.
 	 */
-	const struct MldbAlgorithm *(*for_target) (Jsonb *options, Oid target_type);
+	const struct MldbAlgorithm *(*for_target) (const struct MldbAlgorithm *self,
+											   Jsonb *options, Oid target_type);
 
 	void		(*train) (const TrainInput *in, TrainOutput *out);
 

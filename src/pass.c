@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "access/xact.h"
 
 extern const PassKind gram_pass_kind;
 extern const PassKind profile_pass_kind;
@@ -31,6 +32,7 @@ extern const PassKind sample_pass_kind;
 extern const PassKind kmeans_pass_kind;
 extern const PassKind logistic_pass_kind;
 extern const PassKind nb_pass_kind;
+extern const PassKind tree_data_pass_kind;
 
 /* Registry of accumulators, indexed by PassKindId. */
 static const PassKind *const pass_kinds[] = {
@@ -40,6 +42,7 @@ static const PassKind *const pass_kinds[] = {
 	[PASS_KMEANS] = &kmeans_pass_kind,
 	[PASS_LOGISTIC] = &logistic_pass_kind,
 	[PASS_NB] = &nb_pass_kind,
+	[PASS_TREE_DATA] = &tree_data_pass_kind,
 };
 
 typedef struct PassState
@@ -384,12 +387,14 @@ explain_pass(const char *sql)
  * (DESIGN.md); read_only because a pass never writes.
  */
 static int	requested_sample = 0;
+static TimestampTz requested_at = 0;	/* the request lives for one statement */
 static RowSample *taken_sample = NULL;
 
 void
 pass_request_sample(int k)
 {
 	requested_sample = k;
+	requested_at = GetCurrentStatementStartTimestamp();
 	taken_sample = NULL;
 }
 
@@ -419,7 +424,8 @@ pass_run(const PassCtx *ctx_in, const char *from_sql, const char *args_sql)
 	MemoryContext caller = CurrentMemoryContext;
 
 	/* a pending sample request rides on the next pass over training rows */
-	if (requested_sample > 0 && ctx_in->kind != PASS_PROFILE)
+	if (requested_sample > 0 && ctx_in->kind != PASS_PROFILE &&
+		requested_at == GetCurrentStatementStartTimestamp())
 	{
 		ctx_copy.sample_k = requested_sample;
 		requested_sample = 0;

@@ -22,7 +22,8 @@ typedef enum PassKindId
 	PASS_SAMPLE = 3,			/* bottom-k row sample + feature moments (sample.c) */
 	PASS_KMEANS = 4,			/* one Lloyd step of k-means (algo_kmeans.c) */
 	PASS_LOGISTIC = 5,			/* moments / Newton step sums of logistic regression (algo_logistic.c) */
-	PASS_NB = 6					/* per-class moments for naive bayes (algo_nb.c) */
+	PASS_NB = 6,				/* per-class moments for naive bayes (algo_nb.c) */
+	PASS_TREE_DATA = 7			/* binned training rows for trees (tree.c) */
 } PassKindId;
 
 /*

@@ -21,6 +21,7 @@
 
 #include "miscadmin.h"
 #include "tree.h"
+#include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
@@ -41,14 +42,13 @@ mldb_tree_init(void)
  * ---------------------------------------------------------------------
  */
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return x < y ? -1 : x > y ? 1 : 0;
-}
+/* an inlined sort of doubles (NaN never reaches it) */
+#define ST_SORT sort_doubles
+#define ST_ELEMENT_TYPE double
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /*
  * Edges of one column: sklearn 1.2 binning.py _find_binning_thresholds.
@@ -57,28 +57,23 @@ cmp_double(const void *a, const void *b)
  * does at t = 0.5: b - (b - a) * 0.5).
  */
 static int
-column_edges(double *v, int n, int max_bins, double *edges)
+column_edges(double *sorted, int n, int max_bins, double *edges)
 {
 	int			nd = 0;
-
-	qsort(v, n, sizeof(double), cmp_double);
-	for (int i = 0; i < n; i++)
-		if (nd == 0 || v[i] != v[nd - 1])
-			v[nd++] = v[i];
-	if (nd <= max_bins)
-	{
-		/* v now holds the distinct values */
-		for (int i = 0; i + 1 < nd; i++)
-			edges[i] = (v[i] + v[i + 1]) * 0.5;
-		return Max(nd, 1);
-	}
-	return -1;					/* caller recomputes from the full column */
-}
-
-static void
-column_percentiles(const double *sorted, int n, int max_bins, double *edges)
-{
+	double		prev = 0;
 	double		step = 100.0 / max_bins;
+
+	/* few distinct values: the midpoints between them */
+	for (int i = 0; i < n && nd <= max_bins; i++)
+		if (i == 0 || sorted[i] != prev)
+		{
+			if (nd > 0 && nd <= max_bins - 1)
+				edges[nd - 1] = (prev + sorted[i]) * 0.5;
+			prev = sorted[i];
+			nd++;
+		}
+	if (nd <= max_bins)
+		return Max(nd, 1);
 
 	for (int i = 1; i < max_bins; i++)
 	{
@@ -91,6 +86,7 @@ column_percentiles(const double *sorted, int n, int max_bins, double *edges)
 
 		edges[i - 1] = lo == hi ? a : b - (b - a) * 0.5;
 	}
+	return max_bins;
 }
 
 TreeBinner *
@@ -119,22 +115,8 @@ tree_binner_build(const double *x, int n, int dim, int max_bins)
 			if (!isnan(v))
 				col[m++] = v;
 		}
+		sort_doubles(col, m);
 		nb = column_edges(col, m, max_bins, edges);
-		if (nb < 0)
-		{
-			/* too many distinct values: percentiles of the sorted column */
-			m = 0;
-			for (int i = 0; i < n; i++)
-			{
-				double		v = x[(Size) i * dim + j];
-
-				if (!isnan(v))
-					col[m++] = v;
-			}
-			qsort(col, m, sizeof(double), cmp_double);
-			column_percentiles(col, m, max_bins, edges);
-			nb = max_bins;
-		}
 		b->nbins[j] = nb;
 		b->edge_off[j] = nedges;
 		memcpy(b->edges + nedges, edges, sizeof(double) * (nb - 1));
@@ -217,8 +199,8 @@ tree_data_params(const PassCtx *ctx, int64 *max_rows, TreeBinner **b)
 	bin_read_end(&r);
 }
 
-static void *
-alloc_huge(Size size)
+void *
+tree_alloc(Size size)
 {
 	return MemoryContextAllocExtended(CurrentMemoryContext, Max(size, 1), MCXT_ALLOC_HUGE);
 }
@@ -230,9 +212,9 @@ data_reserve(TreeDataAcc *a, int64 cap)
 		return;
 	if (a->cap == 0)
 	{
-		a->bins = alloc_huge((Size) cap * a->dim);
-		a->y = alloc_huge(sizeof(double) * cap);
-		a->key = alloc_huge(sizeof(uint64) * cap);
+		a->bins = tree_alloc((Size) cap * a->dim);
+		a->y = tree_alloc(sizeof(double) * cap);
+		a->key = tree_alloc(sizeof(uint64) * cap);
 	}
 	else
 	{
@@ -279,7 +261,7 @@ static void
 data_sort_truncate(TreeDataAcc *a, int64 keep)
 {
 	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(a));
-	int64	   *order = alloc_huge(sizeof(int64) * a->n);
+	int64	   *order = tree_alloc(sizeof(int64) * a->n);
 	uint8	   *bins;
 	double	   *y;
 	uint64	   *key;
@@ -288,9 +270,9 @@ data_sort_truncate(TreeDataAcc *a, int64 keep)
 		order[i] = i;
 	qsort_arg(order, a->n, sizeof(int64), row_index_cmp, a);
 	keep = Min(keep, a->n);
-	bins = alloc_huge((Size) Max(a->cap, 1) * a->dim);
-	y = alloc_huge(sizeof(double) * Max(a->cap, 1));
-	key = alloc_huge(sizeof(uint64) * Max(a->cap, 1));
+	bins = tree_alloc((Size) Max(a->cap, 1) * a->dim);
+	y = tree_alloc(sizeof(double) * Max(a->cap, 1));
+	key = tree_alloc(sizeof(uint64) * Max(a->cap, 1));
 	for (int64 i = 0; i < keep; i++)
 	{
 		memcpy(bins + i * a->dim, a->bins + order[i] * a->dim, a->dim);
@@ -433,7 +415,7 @@ tree_data_finish(TreeDataAcc *a)
 	d->binner = a->binner;
 	d->total_bins = a->binner->hist_off[a->dim];
 	d->y = a->y;
-	d->bins = alloc_huge((Size) d->n * d->dim);
+	d->bins = tree_alloc((Size) d->n * d->dim);
 	for (int j = 0; j < d->dim; j++)
 	{
 		uint8	   *col = d->bins + (Size) j * d->n;
@@ -453,11 +435,12 @@ tree_data_finish(TreeDataAcc *a)
  */
 
 Forest *
-forest_create(int nvalues)
+forest_create(int nvalues, int dim)
 {
 	Forest	   *f = palloc0(sizeof(Forest));
 
 	f->nvalues = nvalues;
+	f->dim = dim;
 	f->cap_nodes = 64;
 	f->cap_trees = 16;
 	f->nodes = palloc(sizeof(TreeNode) * f->cap_nodes);
@@ -535,6 +518,7 @@ forest_read(BinReader *r, int dim, int nvalues)
 	f->ntrees = bin_read_int32(r);
 	f->nnodes = bin_read_int32(r);
 	f->max_depth = bin_read_int32(r);
+	f->dim = dim;
 	if (f->nvalues != nvalues || f->ntrees < 1 || f->nnodes < f->ntrees ||
 		f->max_depth < 0 || f->max_depth > TREE_MAX_DEPTH ||
 		(Size) f->ntrees > (r->len - r->pos) / sizeof(int32) ||
@@ -566,7 +550,131 @@ forest_read(BinReader *r, int dim, int nvalues)
 		}
 	f->cover = bin_read_float8_array(r, f->nnodes);
 	f->value = bin_read_float8_array(r, f->nnodes * nvalues);
+	forest_prepare_walk(f);
 	return f;
+}
+
+/*
+ * The walk copy of the nodes: a leaf becomes a node that sends every x to
+ * itself, so a walk of tree_depth steps ends at the leaf whatever the
+ * path's length.  It tests the extra slot x[dim], which walkers set to
+ * -Infinity (never greater than anything), and holds the leaf's first
+ * value as its threshold, on the cache line the walk ends on.
+ */
+void
+forest_prepare_walk(Forest *f)
+{
+	int32	   *depth = palloc0(sizeof(int32) * f->nnodes);
+
+	f->walk = palloc(sizeof(TreeNode) * f->nnodes);
+	f->tree_depth = palloc0(sizeof(int32) * f->ntrees);
+	for (int t = 0; t < f->ntrees; t++)
+		for (int i = f->tree_start[t]; i < f->tree_start[t + 1]; i++)
+		{
+			const TreeNode *n = &f->nodes[i];
+
+			if (n->feature >= 0)
+			{
+				/* children come after their parent (checked on read) */
+				depth[n->left] = depth[n->left + 1] = depth[i] + 1;
+				f->walk[i] = *n;
+			}
+			else
+			{
+				f->walk[i].feature = f->dim;
+				f->walk[i].left = i;
+				f->walk[i].threshold = f->value[(Size) i * f->nvalues];
+				f->tree_depth[t] = Max(f->tree_depth[t], depth[i]);
+			}
+		}
+	pfree(depth);
+}
+
+void
+forest_leaves(const Forest *f, int t0, int m, const double *x, int *leaf)
+{
+	const TreeNode *walk = f->walk;
+	int			idx[FOREST_BLOCK];
+	int			depth = 0;
+
+	Assert(m <= FOREST_BLOCK);
+	for (int k = 0; k < m; k++)
+	{
+		idx[k] = f->tree_start[t0 + k];
+		depth = Max(depth, f->tree_depth[t0 + k]);
+	}
+	if (m == FOREST_BLOCK)
+	{
+		for (int s = 0; s < depth; s++)
+			for (int k = 0; k < FOREST_BLOCK; k++)
+			{
+				const TreeNode *n = &walk[idx[k]];
+
+				idx[k] = n->left + (x[n->feature] > n->threshold);
+			}
+	}
+	else
+	{
+		for (int s = 0; s < depth; s++)
+			for (int k = 0; k < m; k++)
+			{
+				const TreeNode *n = &walk[idx[k]];
+
+				idx[k] = n->left + (x[n->feature] > n->threshold);
+			}
+	}
+	memcpy(leaf, idx, sizeof(int) * m);
+}
+
+double
+forest_sum(const Forest *f, const double *x)
+{
+	const TreeNode *walk = f->walk;
+	double		sum = 0;
+	int			t0 = 0;
+
+	/* eight walks in registers: their loads overlap */
+#define WALK_STEP(i) \
+	do { const TreeNode *n_ = &walk[i]; i = n_->left + (x[n_->feature] > n_->threshold); } while (0)
+	for (; t0 + 8 <= f->ntrees; t0 += 8)
+	{
+		const int32 *st = f->tree_start + t0;
+		int			i0 = st[0],
+					i1 = st[1],
+					i2 = st[2],
+					i3 = st[3],
+					i4 = st[4],
+					i5 = st[5],
+					i6 = st[6],
+					i7 = st[7];
+		int			depth = 0;
+
+		for (int k = 0; k < 8; k++)
+			depth = Max(depth, f->tree_depth[t0 + k]);
+		for (int s = 0; s < depth; s++)
+		{
+			WALK_STEP(i0);
+			WALK_STEP(i1);
+			WALK_STEP(i2);
+			WALK_STEP(i3);
+			WALK_STEP(i4);
+			WALK_STEP(i5);
+			WALK_STEP(i6);
+			WALK_STEP(i7);
+		}
+		sum += walk[i0].threshold + walk[i1].threshold + walk[i2].threshold + walk[i3].threshold +
+			walk[i4].threshold + walk[i5].threshold + walk[i6].threshold + walk[i7].threshold;
+	}
+#undef WALK_STEP
+	if (t0 < f->ntrees)
+	{
+		int			leaf[FOREST_BLOCK];
+
+		forest_leaves(f, t0, f->ntrees - t0, x, leaf);
+		for (int k = 0; k < f->ntrees - t0; k++)
+			sum += walk[leaf[k]].threshold;
+	}
+	return sum;
 }
 
 int
@@ -625,9 +733,9 @@ tree_grower_create(const TreeData *d, int nchannels)
 	g->C = nchannels;
 	g->stride = nchannels + 2;
 	g->hist_size = (Size) d->total_bins * g->stride;
-	g->og = alloc_huge(sizeof(double) * (Size) Max(d->n, 1) * nchannels);
-	g->oh = alloc_huge(sizeof(double) * Max(d->n, 1));
-	g->tmp = alloc_huge(sizeof(int32) * Max(d->n, 1));
+	g->og = tree_alloc(sizeof(double) * (Size) Max(d->n, 1) * nchannels);
+	g->oh = tree_alloc(sizeof(double) * Max(d->n, 1));
+	g->tmp = tree_alloc(sizeof(int32) * Max(d->n, 1));
 	g->feat_order = palloc(sizeof(int) * Max(d->dim, 1));
 	g->cap_pool = TREE_MAX_DEPTH + 4;
 	g->pool = palloc(sizeof(double *) * g->cap_pool);
@@ -655,7 +763,7 @@ hist_get(TreeGrower *g)
 {
 	if (g->npool > 0)
 		return g->pool[--g->npool];
-	return alloc_huge(sizeof(double) * g->hist_size);
+	return tree_alloc(sizeof(double) * g->hist_size);
 }
 
 static void
@@ -674,11 +782,13 @@ hist_put(TreeGrower *g, double *h)
  */
 static void
 hist_build(TreeGrower *g, double *hist, const int32 *rows, int m,
-		   const double *grad, const double *hess)
+		   const double *grad, const double *hess, bool unit_hessian)
 {
 	const TreeData *d = g->d;
 	const int	C = g->C;
 	const int	S = g->stride;
+	/* rows ascending and distinct: all of them means 0 .. n-1 */
+	bool		all = m == d->n;
 
 	memset(hist, 0, sizeof(double) * g->hist_size);
 	for (int i = 0; i < m; i++)
@@ -691,16 +801,40 @@ hist_build(TreeGrower *g, double *hist, const int32 *rows, int m,
 	{
 		const uint8 *col = d->bins + (Size) j * d->n;
 		double	   *h = hist + (Size) d->binner->hist_off[j] * S;
+		const double *og = g->og;
+		const double *oh = g->oh;
 
 		CHECK_FOR_INTERRUPTS();
-		if (C == 1)
+		if (C == 1 && unit_hessian)
+		{
+			/* hessians all 1 (squared error): the count is their sum */
+			if (all)
+				for (int i = 0; i < m; i++)
+				{
+					double	   *e = h + col[i] * 3;
+
+					e[0] += og[i];
+					e[2] += 1.0;
+				}
+			else
+				for (int i = 0; i < m; i++)
+				{
+					double	   *e = h + col[rows[i]] * 3;
+
+					e[0] += og[i];
+					e[2] += 1.0;
+				}
+			for (int b = 0; b < d->binner->nbins[j]; b++)
+				h[b * 3 + 1] = h[b * 3 + 2];
+		}
+		else if (C == 1)
 		{
 			for (int i = 0; i < m; i++)
 			{
-				double	   *e = h + col[rows[i]] * 3;
+				double	   *e = h + col[all ? i : rows[i]] * 3;
 
-				e[0] += g->og[i];
-				e[1] += g->oh[i];
+				e[0] += og[i];
+				e[1] += oh[i];
 				e[2] += 1.0;
 			}
 		}
@@ -921,7 +1055,7 @@ tree_grow(TreeGrower *g, Forest *f, const TreeGrowParams *p,
 	root->depth = 0;
 	root->hist = hist_get(g);
 	root->sums = palloc(sizeof(double) * g->stride);
-	hist_build(g, root->hist, rows, nrows, grad, hess);
+	hist_build(g, root->hist, rows, nrows, grad, hess, p->unit_hessian);
 	hist_sums(g, root->hist, root->sums);
 	find_split(g, root, p, rows, grad, hess, rng);
 
@@ -962,6 +1096,8 @@ tree_grow(TreeGrower *g, Forest *f, const TreeGrowParams *p,
 		nl = partition_rows(g, rows, &n);
 
 		/* right pushed first: the left subtree is grown (and numbered) first */
+		if (sp + 2 > g->cap_stack)
+			elog(ERROR, "tree growth stack overflow");
 		kids[1] = &g->stack[sp++];
 		kids[0] = &g->stack[sp++];
 		for (int k = 0; k < 2; k++)
@@ -976,7 +1112,8 @@ tree_grow(TreeGrower *g, Forest *f, const TreeGrowParams *p,
 		/* build the smaller child, the larger one is parent minus it */
 		small = kids[0]->count <= kids[1]->count ? 0 : 1;
 		kids[small]->hist = hist_get(g);
-		hist_build(g, kids[small]->hist, rows + kids[small]->start, kids[small]->count, grad, hess);
+		hist_build(g, kids[small]->hist, rows + kids[small]->start, kids[small]->count, grad, hess,
+				   p->unit_hessian);
 		for (Size i = 0; i < g->hist_size; i++)
 			n.hist[i] -= kids[small]->hist[i];
 		kids[1 - small]->hist = n.hist;
@@ -988,8 +1125,6 @@ tree_grow(TreeGrower *g, Forest *f, const TreeGrowParams *p,
 			kids[k]->sums[g->C + 1] = kids[k]->count;
 			find_split(g, kids[k], p, rows, grad, hess, rng);
 		}
-		if (sp + 2 > g->cap_stack)
-			elog(ERROR, "tree growth stack overflow");
 	}
 	f->ntrees = t + 1;
 	f->tree_start[f->ntrees] = f->nnodes;

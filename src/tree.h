@@ -19,6 +19,9 @@
 extern int	mldb_tree_memory;
 extern void mldb_tree_init(void);
 
+/* palloc for arrays that may pass 1 GB (MCXT_ALLOC_HUGE) */
+extern void *tree_alloc(Size size);
+
 /* ---------------------------------------------------------------------
  * Bins: x goes to bin b when edge[b-1] < x <= edge[b] (scikit-learn's
  * HistGradientBoosting rule); slot j has nbins[j] bins and nbins[j] - 1
@@ -113,30 +116,34 @@ typedef struct Forest
 	int			ntrees;
 	int			nnodes;
 	int			max_depth;		/* deepest leaf, for TreeSHAP's path */
+	int			dim;			/* features */
 	int32	   *tree_start;		/* ntrees + 1 */
 	TreeNode   *nodes;
 	double	   *cover;			/* nnodes: training weight through the node */
 	double	   *value;			/* nnodes x nvalues (leaves only meaningful) */
+	/* predict: leaves loop to themselves, so walks need no test (forest_leaves) */
+	TreeNode   *walk;
+	int32	   *tree_depth;
 	/* training only */
 	uint8	   *split_bin;
 	int			cap_nodes;
 	int			cap_trees;
 } Forest;
 
-extern Forest *forest_create(int nvalues);
+extern Forest *forest_create(int nvalues, int dim);
 extern void forest_write(StringInfo buf, const Forest *f);
 extern Forest *forest_read(BinReader *r, int dim, int nvalues);
+extern void forest_prepare_walk(Forest *f);
 
-static inline int
-forest_leaf(const Forest *f, int t, const double *x)
-{
-	const TreeNode *nodes = f->nodes;
-	int			n = f->tree_start[t];
-
-	while (nodes[n].feature >= 0)
-		n = nodes[n].left + (x[nodes[n].feature] > nodes[n].threshold);
-	return n;
-}
+/*
+ * The leaves of trees t0 .. t0 + m - 1 (m <= FOREST_BLOCK) for x, walked
+ * in lockstep so that the trees' dependent loads overlap; x has dim + 1
+ * slots, x[dim] = -Infinity (forest_prepare_walk).  forest_sum adds the
+ * first leaf value of every tree.
+ */
+#define FOREST_BLOCK 8
+extern void forest_leaves(const Forest *f, int t0, int m, const double *x, int *leaf);
+extern double forest_sum(const Forest *f, const double *x);
 
 extern int	forest_leaf_binned(const Forest *f, int t, const TreeData *d, int row);
 
@@ -160,6 +167,7 @@ typedef struct TreeGrowParams
 	int			max_features;	/* features tried per split (<= dim) */
 	bool		zero_gain_splits;	/* split impure nodes even at gain 0 (CART) */
 	bool		cover_is_hessian;	/* TreeSHAP cover: H (weights) or row count */
+	bool		unit_hessian;	/* every hessian is 1 (squared error, no weights) */
 	double		scale;			/* leaf value multiplier (learning rate) */
 } TreeGrowParams;
 

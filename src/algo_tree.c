@@ -1,0 +1,819 @@
+/*-------------------------------------------------------------------------
+ * algo_tree.c
+ *	  decision_tree, random_forest and gradient_boosting: three algorithms
+ *	  on the machinery of tree.c, each for regression or classification
+ *	  (the target's type decides; the option "task" overrides).
+ *
+ *	  Data path (shared): a PASS_SAMPLE pass gives a row sample of the
+ *	  training split for the bin edges, then a PASS_TREE_DATA pass
+ *	  materialises the binned rows in memory.  Trees are grown on the
+ *	  bins; a split stores the raw edge, so predict compares raw values.
+ *
+ *	  - decision_tree: CART (squared error / Gini), as scikit-learn's
+ *	    DecisionTreeRegressor/Classifier on binned features;
+ *	  - random_forest: bootstrap samples and per-split feature sampling
+ *	    (Breiman 2001), probabilities averaged as scikit-learn does; the
+ *	    out-of-bag score is in params;
+ *	  - gradient_boosting: Newton boosting on gradient/hessian histograms
+ *	    as scikit-learn's HistGradientBoosting (same bins, same gain, same
+ *	    leaf values, same initial scores), depth-wise: squared error,
+ *	    binary log-loss, multiclass softmax (one tree per class a round).
+ *
+ *	  explain gives exact TreeSHAP values (tree.c): for regression of the
+ *	  prediction; for classifiers of the predicted class's score: its
+ *	  probability (decision_tree, random_forest) or its raw log-odds
+ *	  score (gradient_boosting; binary: +-margin of the second class).
+ *-------------------------------------------------------------------------
+ */
+#include "mldb.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "model.h"
+#include "sample.h"
+#include "tree.h"
+#include "utils/float.h"
+
+typedef enum TreeKind
+{
+	TREE_DT = 1,
+	TREE_RF = 2,
+	TREE_GB = 3
+} TreeKind;
+
+/* Rows of the sample the bin edges come from (scikit-learn: 2e5). */
+#define TREE_BIN_SAMPLE 200000
+#define TREE_BIN_SAMPLE_BYTES (64 * 1024 * 1024)
+
+typedef struct TreeModel
+{
+	int32		kind;			/* TreeKind */
+	int32		nout;			/* outputs: values per leaf (DT, RF), scores (GB) */
+	double	   *base;			/* nout: initial scores (GB), else 0 */
+	int32	   *tree_out;		/* per tree: the output it adds to (GB) */
+	Forest	   *forest;
+} TreeModel;
+
+static const char *const task_choices[] = {"regression", "classification", NULL};
+
+#define TREE_COMMON_OPTIONS \
+	{"max_depth", OPT_INTEGER, 1, TREE_MAX_DEPTH}, \
+	{"min_samples_leaf", OPT_INTEGER, 1, 1e9}, \
+	{"max_bins", OPT_INTEGER, 2, TREE_MAX_BINS}, \
+	{"task", OPT_STRING, .choices = task_choices}
+
+static const OptionDef dt_options[] = {
+	TREE_COMMON_OPTIONS,
+	{"min_samples_split", OPT_INTEGER, 2, 1e9},
+	{NULL}
+};
+
+static const OptionDef rf_options[] = {
+	TREE_COMMON_OPTIONS,
+	{"min_samples_split", OPT_INTEGER, 2, 1e9},
+	{"n_estimators", OPT_INTEGER, 1, 100000},
+	{"max_features", OPT_NUMBER, 0, 1, true, false},
+	{"bootstrap", OPT_BOOL},
+	{NULL}
+};
+
+static const OptionDef gb_options[] = {
+	TREE_COMMON_OPTIONS,
+	{"n_estimators", OPT_INTEGER, 1, 100000},
+	{"learning_rate", OPT_NUMBER, 0, INFINITY, true, true},
+	{"l2_regularization", OPT_NUMBER, 0, INFINITY},
+	{NULL}
+};
+
+/* ---------------------------------------------------------------------
+ * Data path
+ * ---------------------------------------------------------------------
+ */
+
+static void
+init_ctx(PassCtx *ctx, const TrainInput *in, int kind)
+{
+	memset(ctx, 0, sizeof(PassCtx));
+	ctx->kind = kind;
+	ctx->spec = in->spec;
+	ctx->seed = in->seed;
+	ctx->test_size = in->test_size;
+	ctx->nfolds = 1;
+	ctx->skip_holdout = true;
+}
+
+/*
+ * The binned training rows: bin edges from a row sample, then one pass
+ * binning every training row (or, beyond mldb.tree_memory, a uniform
+ * sample of them).  bytes_per_row estimates the training's own arrays
+ * per row on top of the bins.
+ */
+static TreeData *
+tree_load(const TrainInput *in, TrainOutput *out, int max_bins, int bytes_per_row)
+{
+	int			dim = in->spec->dim;
+	PassCtx		ctx;
+	PassResult	res;
+	SampleAcc  *sample;
+	TreeBinner *binner;
+	TreeDataAcc *acc;
+	TreeData   *d;
+	int64		budget;
+	int			capacity = Min(TREE_BIN_SAMPLE, Max(1000, TREE_BIN_SAMPLE_BYTES / (8 * Max(dim, 1))));
+
+	init_ctx(&ctx, in, PASS_SAMPLE);
+	sample_pass_extra(&ctx, capacity);
+	res = pass_run(&ctx, in->from_sql, in->args_sql);
+	if (res.acc == NULL || ((SampleAcc *) res.acc)->sample->n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no rows to train on"),
+				 errdetail(INT64_FORMAT " rows read, " INT64_FORMAT " skipped for a NULL or non-finite target or missing feature.",
+						   res.rows_seen, res.rows_skipped),
+				 errhint("Check the relation, or the query's WHERE clause and test_size.")));
+	/* the sample's rows in any order: each column is sorted anyway */
+	sample = (SampleAcc *) res.acc;
+	binner = tree_binner_build(sample->sample->x, sample->sample->n, dim, max_bins);
+
+	budget = (int64) mldb_tree_memory * 1024 / (2 * dim + 16 + bytes_per_row);
+	init_ctx(&ctx, in, PASS_TREE_DATA);
+	tree_data_extra(&ctx, binner, Max(budget, 1));
+	res = pass_run(&ctx, in->from_sql, in->args_sql);
+	if (res.acc == NULL)
+		elog(ERROR, "tree data pass returned no rows");
+	acc = (TreeDataAcc *) res.acc;
+	d = tree_data_finish(acc);
+	if (acc->seen > d->n)
+		ereport(NOTICE,
+				(errmsg("training on a sample of %d of " INT64_FORMAT " training rows", d->n, acc->seen),
+				 errdetail("mldb.tree_memory (%d kB) holds about " INT64_FORMAT " rows of %d encoded features.",
+						   mldb_tree_memory, budget, dim),
+				 errhint("Raise mldb.tree_memory to train on every row.")));
+	out->rows_used = d->n;
+	out->rows_skipped = res.rows_skipped;
+	return d;
+}
+
+/* ---------------------------------------------------------------------
+ * Readable output
+ * ---------------------------------------------------------------------
+ */
+
+static void
+normalize(double *v, int n)
+{
+	double		s = 0;
+
+	for (int j = 0; j < n; j++)
+		s += v[j];
+	if (s > 0)
+		for (int j = 0; j < n; j++)
+			v[j] /= s;
+}
+
+static void
+write_common_params(JsonWriter *w, const FeatureSpec *spec, const TreeData *d,
+					const Forest *f, const double *importance)
+{
+	jw_int(w, "n_trees", f->ntrees);
+	jw_int(w, "n_nodes", f->nnodes);
+	jw_int(w, "depth", f->max_depth);
+	jw_int(w, "train_rows", d->n);
+	jw_begin_object(w, "feature_importances");
+	for (int j = 0; j < spec->dim; j++)
+		jw_number(w, featurespec_slot_name(spec, j), importance[j]);
+	jw_end_object(w);
+	jw_begin_object(w, "bins");
+	for (int j = 0; j < spec->dim; j++)
+		jw_int(w, featurespec_slot_name(spec, j), d->binner->nbins[j]);
+	jw_end_object(w);
+}
+
+static TreeModel *
+model_new(int kind, int nout, Forest *f)
+{
+	TreeModel  *tm = palloc0(sizeof(TreeModel));
+
+	tm->kind = kind;
+	tm->nout = nout;
+	tm->base = palloc0(sizeof(double) * nout);
+	tm->forest = f;
+	return tm;
+}
+
+/* ---------------------------------------------------------------------
+ * decision_tree and random_forest
+ * ---------------------------------------------------------------------
+ */
+
+static void
+forest_train(const TrainInput *in, TrainOutput *out, bool is_forest)
+{
+	const FeatureSpec *spec = in->spec;
+	int			K = spec->nclasses;
+	int			C = K > 0 ? K : 1;
+	int			ntrees = is_forest ? (int) opt_int(in->options, "n_estimators", 100) : 1;
+	bool		bootstrap = is_forest && opt_bool(in->options, "bootstrap", true);
+	TreeGrowParams p = {0};
+	TreeData   *d;
+	TreeGrower *g;
+	Forest	   *f = forest_create(C, spec->dim);
+	TreeModel  *tm;
+	double	   *grad;
+	double	   *hess;
+	int32	   *w;
+	int32	   *rows;
+	double	   *imp = palloc0(sizeof(double) * Max(spec->dim, 1));
+	double	   *imp_tree = palloc0(sizeof(double) * Max(spec->dim, 1));
+	double	   *oob_sum = NULL;
+	int32	   *oob_cnt = NULL;
+	pg_prng_state rng;
+	JsonWriter	jw;
+	int			n;
+
+	d = tree_load(in, out, (int) opt_int(in->options, "max_bins", TREE_MAX_BINS),
+				  8 * C + 8 + 8 * C + 8 + 12 + (bootstrap ? 8 * C + 4 : 0));
+	n = d->n;
+
+	p.max_depth = (int) opt_int(in->options, "max_depth", TREE_MAX_DEPTH);
+	p.min_samples_leaf = (int) opt_int(in->options, "min_samples_leaf", 1);
+	p.min_samples_split = (int) opt_int(in->options, "min_samples_split", 2);
+	p.l2 = 0;
+	p.min_child_weight = 0;
+	p.zero_gain_splits = true;
+	p.cover_is_hessian = true;
+	p.unit_hessian = !bootstrap;
+	p.scale = 1;
+	if (opt_present(in->options, "max_features"))
+		p.max_features = Max(1, (int) (opt_number(in->options, "max_features", 1) * spec->dim));
+	else if (is_forest && K > 0)
+		p.max_features = Max(1, (int) sqrt((double) spec->dim));
+	else
+		p.max_features = spec->dim;
+
+	grad = tree_alloc(sizeof(double) * ((Size) n * C));
+	hess = tree_alloc(sizeof(double) * (n));
+	w = tree_alloc(sizeof(int32) * (n));
+	rows = tree_alloc(sizeof(int32) * (n));
+	if (bootstrap)
+	{
+		oob_sum = palloc0(sizeof(double) * (Size) n * C);
+		oob_cnt = palloc0(sizeof(int32) * n);
+	}
+	pg_prng_seed(&rng, (uint64) in->seed ^ UINT64CONST(0x7265657372616e64));
+	g = tree_grower_create(d, C);
+
+	for (int t = 0; t < ntrees; t++)
+	{
+		int			m = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		if (bootstrap)
+		{
+			memset(w, 0, sizeof(int32) * n);
+			for (int i = 0; i < n; i++)
+				w[pg_prng_uint64_range(&rng, 0, n - 1)]++;
+		}
+		else
+			for (int i = 0; i < n; i++)
+				w[i] = 1;
+		for (int i = 0; i < n; i++)
+		{
+			if (w[i] == 0)
+				continue;
+			rows[m++] = i;
+			hess[i] = w[i];
+			if (K > 0)
+			{
+				for (int c = 0; c < C; c++)
+					grad[(Size) i * C + c] = 0;
+				grad[(Size) i * C + (int) d->y[i]] = -w[i];
+			}
+			else
+				grad[i] = -w[i] * d->y[i];
+		}
+		memset(imp_tree, 0, sizeof(double) * spec->dim);
+		tree_grow(g, f, &p, rows, m, grad, hess, NULL, 0, imp_tree, &rng);
+		normalize(imp_tree, spec->dim);
+		for (int j = 0; j < spec->dim; j++)
+			imp[j] += imp_tree[j];
+
+		if (bootstrap)
+			for (int i = 0; i < n; i++)
+			{
+				int			leaf;
+
+				if (w[i] != 0)
+					continue;
+				leaf = forest_leaf_binned(f, t, d, i);
+				for (int c = 0; c < C; c++)
+					oob_sum[(Size) i * C + c] += f->value[(Size) leaf * C + c];
+				oob_cnt[i]++;
+			}
+		elog(DEBUG1, "%s: tree %d of %d, %d nodes", is_forest ? "random_forest" : "decision_tree",
+			 t + 1, ntrees, f->tree_start[t + 1] - f->tree_start[t]);
+	}
+	tree_grower_free(g);
+	forest_prepare_walk(f);
+	normalize(imp, spec->dim);
+
+	tm = model_new(is_forest ? TREE_RF : TREE_DT, C, f);
+	out->model->params = tm;
+
+	jw_init(&jw);
+	write_common_params(&jw, spec, d, f, imp);
+	jw_int(&jw, "max_features", p.max_features);
+	if (bootstrap)
+	{
+		/* out-of-bag: each row scored by the trees that did not see it */
+		double		sy = 0,
+					syy = 0,
+					sse = 0;
+		int			nb = 0,
+					correct = 0;
+
+		for (int i = 0; i < n; i++)
+		{
+			if (oob_cnt[i] == 0)
+				continue;
+			nb++;
+			if (K > 0)
+			{
+				int			best = 0;
+
+				for (int c = 1; c < C; c++)
+					if (oob_sum[(Size) i * C + c] > oob_sum[(Size) i * C + best])
+						best = c;
+				correct += best == (int) d->y[i];
+			}
+			else
+			{
+				double		e = d->y[i] - oob_sum[i] / oob_cnt[i];
+
+				sse += e * e;
+				sy += d->y[i];
+				syy += d->y[i] * d->y[i];
+			}
+		}
+		jw_int(&jw, "oob_rows", nb);
+		if (nb > 0 && K > 0)
+			jw_number(&jw, "oob_accuracy", (double) correct / nb);
+		else if (nb > 1)
+			jw_number(&jw, "oob_r2", 1.0 - sse / (syy - sy * sy / nb));
+	}
+	out->params = jw_finish(&jw);
+	/* metrics: left NULL, the driver evaluates the stored version */
+}
+
+static void
+dt_train(const TrainInput *in, TrainOutput *out)
+{
+	forest_train(in, out, false);
+}
+
+static void
+rf_train(const TrainInput *in, TrainOutput *out)
+{
+	forest_train(in, out, true);
+}
+
+/* ---------------------------------------------------------------------
+ * gradient_boosting
+ * ---------------------------------------------------------------------
+ */
+
+/* softmax of raw[K] into p[K] */
+static void
+softmax(const double *raw, double *p, int K)
+{
+	double		max = raw[0];
+	double		s = 0;
+
+	for (int k = 1; k < K; k++)
+		max = Max(max, raw[k]);
+	for (int k = 0; k < K; k++)
+	{
+		p[k] = exp(raw[k] - max);
+		s += p[k];
+	}
+	for (int k = 0; k < K; k++)
+		p[k] /= s;
+}
+
+static inline double
+sigmoid(double z)
+{
+	return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+}
+
+static void
+gb_train(const TrainInput *in, TrainOutput *out)
+{
+	const FeatureSpec *spec = in->spec;
+	int			K = spec->nclasses;
+	int			nout = K > 2 ? K : 1;
+	int			rounds = (int) opt_int(in->options, "n_estimators", 100);
+	TreeGrowParams p = {0};
+	TreeData   *d;
+	TreeGrower *g;
+	Forest	   *f = forest_create(1, spec->dim);
+	TreeModel  *tm;
+	double	   *raw;
+	double	   *grad;
+	double	   *hess;
+	double	   *prob = palloc(sizeof(double) * nout);
+	int32	   *rows;
+	double	   *imp = palloc0(sizeof(double) * Max(spec->dim, 1));
+	double	   *loss = palloc(sizeof(double) * rounds);
+	JsonWriter	jw;
+	int			n;
+	const double eps = 2.220446049250313e-16;
+
+	d = tree_load(in, out, (int) opt_int(in->options, "max_bins", TREE_MAX_BINS),
+				  24 * nout + 8 + 8 + 12);
+	n = d->n;
+
+	p.max_depth = (int) opt_int(in->options, "max_depth", 6);
+	p.min_samples_leaf = (int) opt_int(in->options, "min_samples_leaf", 20);
+	p.min_samples_split = 2;
+	p.l2 = opt_number(in->options, "l2_regularization", 0);
+	p.min_child_weight = 1e-3;	/* scikit-learn's min_hessian_to_split */
+	p.max_features = spec->dim;
+	p.zero_gain_splits = false;
+	p.cover_is_hessian = false;
+	p.unit_hessian = K == 0;
+	p.scale = opt_number(in->options, "learning_rate", 0.1);
+
+	tm = model_new(TREE_GB, nout, f);
+	tm->tree_out = palloc(sizeof(int32) * (Size) rounds * nout);
+
+	/* initial scores: the best constant (scikit-learn's fit_intercept_only) */
+	if (K == 0)
+	{
+		double		s = 0;
+
+		for (int i = 0; i < n; i++)
+			s += d->y[i];
+		tm->base[0] = s / n;
+	}
+	else
+	{
+		double	   *pk = palloc0(sizeof(double) * K);
+		double		mean_log = 0;
+
+		for (int i = 0; i < n; i++)
+			pk[(int) d->y[i]] += 1.0 / n;
+		for (int k = 0; k < K; k++)
+			pk[k] = Min(Max(pk[k], eps), 1 - eps);
+		if (K == 2)
+			tm->base[0] = log(pk[1] / (1 - pk[1]));
+		else
+		{
+			for (int k = 0; k < K; k++)
+				mean_log += log(pk[k]) / K;
+			for (int k = 0; k < K; k++)
+				tm->base[k] = log(pk[k]) - mean_log;
+		}
+	}
+
+	raw = tree_alloc(sizeof(double) * ((Size) n * nout));
+	grad = tree_alloc(sizeof(double) * ((Size) n * nout));
+	hess = tree_alloc(sizeof(double) * ((Size) n * nout));
+	rows = tree_alloc(sizeof(int32) * (n));
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < nout; k++)
+			raw[(Size) i * nout + k] = tm->base[k];
+	g = tree_grower_create(d, 1);
+
+	for (int it = 0; it < rounds; it++)
+	{
+		double		l = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		/* gradients and hessians of the loss at the current scores */
+		for (int i = 0; i < n; i++)
+		{
+			double		y = d->y[i];
+
+			if (K == 0)
+			{
+				grad[i] = raw[i] - y;
+				hess[i] = 1;
+			}
+			else if (K == 2)
+			{
+				double		pi = sigmoid(raw[i]);
+
+				grad[i] = pi - y;
+				hess[i] = pi * (1 - pi);
+			}
+			else
+			{
+				softmax(raw + (Size) i * nout, prob, nout);
+				for (int k = 0; k < nout; k++)
+				{
+					grad[(Size) k * n + i] = prob[k] - (k == (int) y);
+					hess[(Size) k * n + i] = prob[k] * (1 - prob[k]);
+				}
+			}
+		}
+		for (int k = 0; k < nout; k++)
+		{
+			for (int i = 0; i < n; i++)
+				rows[i] = i;
+			tm->tree_out[f->ntrees] = k;
+			tree_grow(g, f, &p, rows, n, grad + (Size) k * n, hess + (Size) k * n,
+					  raw + k, nout, imp, NULL);
+		}
+
+		/* the training loss after the round, for training_info */
+		for (int i = 0; i < n; i++)
+		{
+			double		y = d->y[i];
+
+			if (K == 0)
+				l += (y - raw[i]) * (y - raw[i]);
+			else if (K == 2)
+			{
+				double		pi = Min(Max(sigmoid(raw[i]), eps), 1 - eps);
+
+				l -= y > 0.5 ? log(pi) : log(1 - pi);
+			}
+			else
+			{
+				softmax(raw + (Size) i * nout, prob, nout);
+				l -= log(Max(prob[(int) y], eps));
+			}
+		}
+		loss[it] = l / n;
+		elog(DEBUG1, "gradient_boosting: round %d of %d, training %s %g",
+			 it + 1, rounds, K == 0 ? "mse" : "log_loss", loss[it]);
+	}
+	tree_grower_free(g);
+	forest_prepare_walk(f);
+	normalize(imp, spec->dim);
+	out->model->params = tm;
+
+	jw_init(&jw);
+	write_common_params(&jw, spec, d, f, imp);
+	jw_string(&jw, "loss", K == 0 ? "squared_error" : K == 2 ? "log_loss" : "softmax");
+	jw_begin_array(&jw, "base_score");
+	for (int k = 0; k < nout; k++)
+		jw_number(&jw, NULL, tm->base[k]);
+	jw_end_array(&jw);
+	out->params = jw_finish(&jw);
+
+	jw_init(&jw);
+	jw_begin_array(&jw, "iterations");
+	for (int it = 0; it < rounds; it++)
+	{
+		jw_begin_object(&jw, NULL);
+		jw_int(&jw, "iteration", it + 1);
+		jw_number(&jw, K == 0 ? "train_mse" : "train_log_loss", loss[it]);
+		jw_end_object(&jw);
+	}
+	jw_end_array(&jw);
+	out->training_info = jw_finish(&jw);
+	/* metrics: left NULL, the driver evaluates the stored version */
+}
+
+/* ---------------------------------------------------------------------
+ * Prediction
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * The model's outputs: averaged leaf values (DT, RF) or raw scores (GB).
+ * The walk needs x with one more slot, -Infinity (forest_prepare_walk).
+ */
+static void
+tree_outputs(const TreeModel *tm, const double *x, double *out)
+{
+	const Forest *f = tm->forest;
+	int			leaf[FOREST_BLOCK];
+	double		xbuf[65];
+	double	   *xe = f->dim < (int) lengthof(xbuf) ? xbuf : palloc(sizeof(double) * (f->dim + 1));
+
+	memcpy(xe, x, sizeof(double) * f->dim);
+	xe[f->dim] = -get_float8_infinity();
+	if (f->nvalues == 1 && tm->nout == 1)
+		out[0] = forest_sum(f, xe) + tm->base[0];
+	else
+	{
+		for (int k = 0; k < tm->nout; k++)
+			out[k] = tm->base[k];
+		for (int t0 = 0; t0 < f->ntrees; t0 += FOREST_BLOCK)
+		{
+			int			m = Min(FOREST_BLOCK, f->ntrees - t0);
+
+			forest_leaves(f, t0, m, xe, leaf);
+			for (int i = 0; i < m; i++)
+			{
+				const double *v = f->value + (Size) leaf[i] * f->nvalues;
+
+				if (tm->kind == TREE_GB)
+					out[tm->tree_out[t0 + i]] += v[0];
+				else
+					for (int k = 0; k < tm->nout; k++)
+						out[k] += v[k];
+			}
+		}
+	}
+	if (tm->kind != TREE_GB)
+		for (int k = 0; k < tm->nout; k++)
+			out[k] /= f->ntrees;
+	if (xe != xbuf)
+		pfree(xe);
+}
+
+static void
+tree_predict_proba(const MldbModel *m, const double *x, double *proba)
+{
+	const TreeModel *tm = (const TreeModel *) m->params;
+	int			K = m->spec->nclasses;
+
+	if (tm->kind != TREE_GB)
+		tree_outputs(tm, x, proba);
+	else if (K == 2)
+	{
+		double		raw;
+
+		tree_outputs(tm, x, &raw);
+		proba[1] = sigmoid(raw);
+		proba[0] = 1 - proba[1];
+	}
+	else
+	{
+		double	   *raw = palloc(sizeof(double) * K);
+
+		tree_outputs(tm, x, raw);
+		softmax(raw, proba, K);
+		pfree(raw);
+	}
+}
+
+static int
+argmax(const double *v, int n)
+{
+	int			best = 0;
+
+	for (int k = 1; k < n; k++)
+		if (v[k] > v[best])
+			best = k;
+	return best;
+}
+
+static double
+tree_predict(const MldbModel *m, const double *x)
+{
+	const TreeModel *tm = (const TreeModel *) m->params;
+	int			K = m->spec->nclasses;
+	double		buf[16];
+	double	   *proba;
+	int			best;
+
+	if (K == 0)
+	{
+		tree_outputs(tm, x, buf);
+		return buf[0];
+	}
+	proba = K <= 16 ? buf : palloc(sizeof(double) * K);
+	tree_predict_proba(m, x, proba);
+	best = argmax(proba, K);
+	if (proba != buf)
+		pfree(proba);
+	return best;
+}
+
+/*
+ * TreeSHAP summed over the trees.  Regression: of the prediction.
+ * Classifiers: of the predicted class's probability (DT, RF) or raw score
+ * (GB: its log-odds score; binary GB explains the margin of the second
+ * class, negated when the first class is predicted).
+ */
+static void
+tree_explain(const MldbModel *m, const double *x, double *contrib, double *base)
+{
+	const TreeModel *tm = (const TreeModel *) m->params;
+	const Forest *f = tm->forest;
+	int			K = m->spec->nclasses;
+	int			k = K > 0 ? (int) tree_predict(m, x) : 0;
+	double		scale = tm->kind == TREE_GB ? 1.0 : 1.0 / f->ntrees;
+	int			channel = tm->kind == TREE_GB ? 0 : k;
+
+	*base = 0;
+	if (tm->kind == TREE_GB)
+	{
+		if (K == 2 && k == 0)
+			scale = -1;
+		*base = scale * tm->base[tm->nout == 1 ? 0 : k];
+	}
+	for (int t = 0; t < f->ntrees; t++)
+	{
+		if (tm->kind == TREE_GB && tm->nout > 1 && tm->tree_out[t] != k)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		*base += tree_shap(f, t, channel, x, scale, contrib);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Stored state
+ * ---------------------------------------------------------------------
+ */
+
+static void
+tree_write(StringInfo buf, const MldbModel *m)
+{
+	const TreeModel *tm = (const TreeModel *) m->params;
+
+	bin_write_int32(buf, tm->kind);
+	bin_write_int32(buf, tm->nout);
+	bin_write_float8_array(buf, tm->base, tm->nout);
+	forest_write(buf, tm->forest);
+	if (tm->kind == TREE_GB)
+		for (int t = 0; t < tm->forest->ntrees; t++)
+			bin_write_int32(buf, tm->tree_out[t]);
+}
+
+static void *
+tree_read(BinReader *r, const MldbModel *m)
+{
+	TreeModel  *tm = palloc0(sizeof(TreeModel));
+	int			K = m->spec->nclasses;
+	int			nvalues;
+
+	tm->kind = bin_read_int32(r);
+	tm->nout = bin_read_int32(r);
+	if (tm->kind < TREE_DT || tm->kind > TREE_GB ||
+		tm->nout != (tm->kind == TREE_GB ? (K > 2 ? K : 1) : (K > 0 ? K : 1)))
+		bin_corrupted(r, "tree model kind or outputs out of range");
+	tm->base = bin_read_float8_array(r, tm->nout);
+	nvalues = tm->kind == TREE_GB ? 1 : tm->nout;
+	tm->forest = forest_read(r, m->spec->dim, nvalues);
+	if (tm->kind == TREE_GB)
+	{
+		tm->tree_out = palloc(sizeof(int32) * tm->forest->ntrees);
+		for (int t = 0; t < tm->forest->ntrees; t++)
+		{
+			tm->tree_out[t] = bin_read_int32(r);
+			if (tm->tree_out[t] < 0 || tm->tree_out[t] >= tm->nout)
+				bin_corrupted(r, "tree output out of range");
+		}
+	}
+	return tm;
+}
+
+/* ---------------------------------------------------------------------
+ * Registry entries: each algorithm in a regression and a classification
+ * flavour; the registry lists the first, for_target picks.
+ * ---------------------------------------------------------------------
+ */
+
+static const MldbAlgorithm *tree_for_target(const MldbAlgorithm *self, Jsonb *options,
+											 Oid target_type);
+
+#define TREE_ALGORITHM(NAME, ID, TASK, OPTS, TRAIN) { \
+	.name = NAME, .id = ID, .task = TASK, .options = OPTS, \
+	.score_metric = TASK == MLDB_TASK_REGRESSION ? "r2" : "accuracy", \
+	.score_higher_is_better = true, .for_target = tree_for_target, \
+	.train = TRAIN, .predict = tree_predict, \
+	.predict_proba = tree_predict_proba, \
+	.explain = tree_explain, .write = tree_write, .read = tree_read }
+
+const MldbAlgorithm decision_tree_algorithm =
+TREE_ALGORITHM("decision_tree", 9, MLDB_TASK_REGRESSION, dt_options, dt_train);
+const MldbAlgorithm random_forest_algorithm =
+TREE_ALGORITHM("random_forest", 10, MLDB_TASK_REGRESSION, rf_options, rf_train);
+const MldbAlgorithm gradient_boosting_algorithm =
+TREE_ALGORITHM("gradient_boosting", 11, MLDB_TASK_REGRESSION, gb_options, gb_train);
+
+static const MldbAlgorithm decision_tree_classifier =
+TREE_ALGORITHM("decision_tree", 9, MLDB_TASK_CLASSIFICATION, dt_options, dt_train);
+static const MldbAlgorithm random_forest_classifier =
+TREE_ALGORITHM("random_forest", 10, MLDB_TASK_CLASSIFICATION, rf_options, rf_train);
+static const MldbAlgorithm gradient_boosting_classifier =
+TREE_ALGORITHM("gradient_boosting", 11, MLDB_TASK_CLASSIFICATION, gb_options, gb_train);
+
+/*
+ * Numeric targets are regression, text, boolean and enum labels are
+ * classes, unless the option "task" says otherwise.
+ */
+static const MldbAlgorithm *
+tree_for_target(const MldbAlgorithm *self, Jsonb *options, Oid target_type)
+{
+	static const MldbAlgorithm *const pairs[][2] = {
+		{&decision_tree_algorithm, &decision_tree_classifier},
+		{&random_forest_algorithm, &random_forest_classifier},
+		{&gradient_boosting_algorithm, &gradient_boosting_classifier},
+	};
+	const char *task = opt_string(options, "task",
+								  featurespec_numeric_conv(target_type) != NULL ? "regression" : "classification");
+
+	for (int i = 0; i < (int) lengthof(pairs); i++)
+		if (pairs[i][0]->id == self->id)
+			return pairs[i][strcmp(task, "classification") == 0 ? 1 : 0];
+	return self;
+}
