@@ -413,12 +413,14 @@ featurespec_datum_text(const ColumnBinding *cb, Datum d, int *len)
 }
 
 /*
- * Encode one row into x[spec->dim].  Returns false when the row must be
- * skipped (a missing value under MISSING_DROP).
+ * Encode one row into x[spec->dim].  nums, when given, holds the numeric
+ * columns already converted to double (the training pass converts them
+ * once, for the row hash).  Returns false when the row must be skipped (a
+ * missing value under MISSING_DROP).
  */
 bool
 featurespec_encode(const FeatureBinding *b, const Datum *values,
-				   const bool *isnull, double *x)
+				   const bool *isnull, const double *nums, double *x)
 {
 	const FeatureSpec *spec = b->spec;
 
@@ -429,7 +431,7 @@ featurespec_encode(const FeatureBinding *b, const Datum *values,
 
 		if (c->kind == FEATURE_NUMERIC)
 		{
-			double		v = isnull[i] ? NAN : cb->conv(values[i]);
+			double		v = isnull[i] ? NAN : nums ? nums[i] : cb->conv(values[i]);
 
 			if (isfinite(v))
 			{

@@ -99,7 +99,7 @@ extern FeatureBinding *featurespec_bind(const FeatureSpec *spec, const Oid *type
 										const char *context);
 extern const char *featurespec_datum_text(const ColumnBinding *cb, Datum d, int *len);
 extern bool featurespec_encode(const FeatureBinding *b, const Datum *values,
-							   const bool *isnull, double *x);
+							   const bool *isnull, const double *nums, double *x);
 
 /* The target bound to its type: a number, or a class index. */
 typedef struct TargetBinding

@@ -61,6 +61,7 @@ typedef struct PassState
 	double	   *x;
 	Datum	   *values;
 	bool	   *isnull;
+	double	   *nums;
 } PassState;
 
 PG_FUNCTION_INFO_V1(mldb_pass_step);
@@ -168,6 +169,7 @@ pass_state_bind(PassState *st, FunctionCallInfo fcinfo)
 	st->x = palloc0(sizeof(double) * Max(spec->dim, 1));
 	st->values = palloc(sizeof(Datum) * Max(nargs, 1));
 	st->isnull = palloc(sizeof(bool) * Max(nargs, 1));
+	st->nums = palloc0(sizeof(double) * Max(nargs, 1));
 }
 
 Datum
@@ -179,6 +181,7 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 	int			ntarget;
 	int			slot;
 	uint64		hash;
+	double	   *nums = NULL;	/* numeric arguments as converted by the hash */
 	double		y = 0.0;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
@@ -218,7 +221,8 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 	if (st->ctx->test_size > 0 || st->ctx->nfolds > 1 || st->kind->needs_rowhash ||
 		st->sample != NULL)
 	{
-		hash = rowhash64(st->hasher, st->ctx->seed, st->values, st->isnull);
+		hash = rowhash64(st->hasher, st->ctx->seed, st->values, st->isnull, st->nums);
+		nums = st->nums;
 		slot = pass_slot_of(st->ctx, rowhash_unit(hash));
 	}
 	else
@@ -241,7 +245,8 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 		st->rows_skipped++;
 		PG_RETURN_POINTER(st);
 	}
-	if (!featurespec_encode(st->binding, st->values + ntarget, st->isnull + ntarget, st->x))
+	if (!featurespec_encode(st->binding, st->values + ntarget, st->isnull + ntarget,
+							nums ? nums + ntarget : NULL, st->x))
 	{
 		st->rows_skipped++;
 		PG_RETURN_POINTER(st);
@@ -505,7 +510,8 @@ mix64(uint64 k)
  * whether a column is integer or numeric, or on which process scans it.
  */
 uint64
-rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnull)
+rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnull,
+		  double *nums)
 {
 	uint64		acc = (uint64) seed * UINT64CONST(0x9e3779b97f4a7c15);
 
@@ -525,6 +531,8 @@ rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnul
 		{
 			double		v = h->conv[i] (values[i]);
 
+			if (nums != NULL)
+				nums[i] = v;
 			if (v == 0.0)
 				v = 0.0;		/* -0 and +0 are the same value */
 			memcpy(&k, &v, sizeof(k));
@@ -610,5 +618,5 @@ mldb_split_unit(PG_FUNCTION_ARGS)
 		isnull[i] = PG_ARGISNULL(i + 1);
 		values[i] = isnull[i] ? (Datum) 0 : PG_GETARG_DATUM(i + 1);
 	}
-	PG_RETURN_FLOAT8(rowhash_unit(rowhash64(h, PG_GETARG_INT64(0), values, isnull)));
+	PG_RETURN_FLOAT8(rowhash_unit(rowhash64(h, PG_GETARG_INT64(0), values, isnull, NULL)));
 }

@@ -103,7 +103,8 @@ typedef struct RowHasher
 } RowHasher;
 
 extern RowHasher *rowhash_bind(const Oid *types, int nargs);
-extern uint64 rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnull);
+extern uint64 rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnull,
+					    double *nums);
 extern double rowhash_unit(uint64 hash);
 extern uint64 rowhash_sample_key(uint64 hash);
 extern int	pass_slot_of(const PassCtx *ctx, double u);

@@ -368,7 +368,7 @@ callsite_encode(CallSite *cs, FunctionCallInfo fcinfo)
 				cs->isnull[i] = PG_ARGISNULL(i + 1);
 				cs->values[i] = cs->isnull[i] ? (Datum) 0 : PG_GETARG_DATUM(i + 1);
 			}
-			return featurespec_encode(cs->binding, cs->values, cs->isnull, cs->x);
+			return featurespec_encode(cs->binding, cs->values, cs->isnull, NULL, cs->x);
 
 		case ARGS_ROW:
 			{
@@ -393,7 +393,7 @@ callsite_encode(CallSite *cs, FunctionCallInfo fcinfo)
 					cs->fvalues[i] = cs->values[cs->attnum[i]];
 					cs->fnull[i] = cs->isnull[cs->attnum[i]];
 				}
-				return featurespec_encode(cs->binding, cs->fvalues, cs->fnull, cs->x);
+				return featurespec_encode(cs->binding, cs->fvalues, cs->fnull, NULL, cs->x);
 			}
 
 		case ARGS_ARRAY:
@@ -416,7 +416,7 @@ callsite_encode(CallSite *cs, FunctionCallInfo fcinfo)
 							 errmsg("model \"%s\" takes %d features, the array has %d",
 									cs->ref, spec->ncols, n),
 							 errhint("Pass the features in this order: %s.", feature_names(spec))));
-				return featurespec_encode(cs->binding, elems, nulls, cs->x);
+				return featurespec_encode(cs->binding, elems, nulls, NULL, cs->x);
 			}
 
 		case ARGS_JSONB:
@@ -430,7 +430,7 @@ callsite_encode(CallSite *cs, FunctionCallInfo fcinfo)
 							 errhint("Pass {\"feature\": value, ...}.")));
 				for (int i = 0; i < spec->ncols; i++)
 					cs->fvalues[i] = jsonb_feature(jb, &spec->cols[i], &cs->fnull[i], cs->ref);
-				return featurespec_encode(cs->binding, cs->fvalues, cs->fnull, cs->x);
+				return featurespec_encode(cs->binding, cs->fvalues, cs->fnull, NULL, cs->x);
 			}
 	}
 	return false;
