@@ -96,28 +96,29 @@ role_arg(FunctionCallInfo fcinfo)
 	return get_role_oid(name, false);
 }
 
-/* mldb.grant_predict(model, role): role (or public) may predict */
-Datum
-mldb_grant_predict(PG_FUNCTION_ARGS)
+static Datum
+set_predict_role(FunctionCallInfo fcinfo, bool grant)
 {
 	CatalogModel *m = catalog_require_model(model_arg(fcinfo));
 	Oid			role = role_arg(fcinfo);
 
-	catalog_check_owner(m, "grant predict on");
-	catalog_set_predict_role(m->name, role, true);
+	catalog_check_owner(m, grant ? "grant predict on" : "revoke predict on");
+	catalog_set_predict_role(m->name, role, grant);
 	PG_RETURN_VOID();
+}
+
+/* mldb.grant_predict(model, role): role (or public) may predict */
+Datum
+mldb_grant_predict(PG_FUNCTION_ARGS)
+{
+	return set_predict_role(fcinfo, true);
 }
 
 /* mldb.revoke_predict(model, role) */
 Datum
 mldb_revoke_predict(PG_FUNCTION_ARGS)
 {
-	CatalogModel *m = catalog_require_model(model_arg(fcinfo));
-	Oid			role = role_arg(fcinfo);
-
-	catalog_check_owner(m, "revoke predict on");
-	catalog_set_predict_role(m->name, role, false);
-	PG_RETURN_VOID();
+	return set_predict_role(fcinfo, false);
 }
 
 /* mldb._check_owner(model, action): the SQL-level lifecycle functions' check */

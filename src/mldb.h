@@ -60,6 +60,7 @@ extern void bin_write_int64(StringInfo buf, int64 v);
 extern void bin_write_float8(StringInfo buf, double v);
 extern void bin_write_float8_array(StringInfo buf, const double *v, int n);
 extern void bin_write_string(StringInfo buf, const char *s);
+extern bytea *bin_to_bytea(const char *data, int len);
 
 /*
  * Minimal JSON text writer for the readable outputs (params, metrics).

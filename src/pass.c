@@ -83,7 +83,6 @@ static bytea *
 pass_ctx_encode(const PassCtx *ctx)
 {
 	StringInfoData buf;
-	bytea	   *result;
 
 	initStringInfo(&buf);
 	bin_write_int32(&buf, ctx->kind);
@@ -95,11 +94,7 @@ pass_ctx_encode(const PassCtx *ctx)
 	bin_write_int32(&buf, ctx->sample_k);
 	bin_write_int32(&buf, ctx->extra_len);
 	appendBinaryStringInfo(&buf, ctx->extra, ctx->extra_len);
-
-	result = palloc(VARHDRSZ + buf.len);
-	SET_VARSIZE(result, VARHDRSZ + buf.len);
-	memcpy(VARDATA(result), buf.data, buf.len);
-	return result;
+	return bin_to_bytea(buf.data, buf.len);
 }
 
 static PassCtx *
@@ -274,14 +269,10 @@ static bytea *
 pass_state_to_bytea(PassState *st)
 {
 	StringInfoData buf;
-	bytea	   *result;
 
 	initStringInfo(&buf);
 	pass_state_write(&buf, st);
-	result = palloc(VARHDRSZ + buf.len);
-	SET_VARSIZE(result, VARHDRSZ + buf.len);
-	memcpy(VARDATA(result), buf.data, buf.len);
-	return result;
+	return bin_to_bytea(buf.data, buf.len);
 }
 
 static PassState *

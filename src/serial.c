@@ -132,3 +132,14 @@ bin_write_string(StringInfo buf, const char *s)
 	bin_write_int32(buf, n);
 	appendBinaryStringInfo(buf, s, n);
 }
+
+/* A bytea holding a copy of data[len]. */
+bytea *
+bin_to_bytea(const char *data, int len)
+{
+	bytea	   *result = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(result, VARHDRSZ + len);
+	memcpy(VARDATA(result), data, len);
+	return result;
+}
