@@ -32,10 +32,16 @@
  *	  Passes (PASS_LOGISTIC, all parallel-capable aggregates whose partial
  *	  states add exactly):
  *	  1. moments: per slot, class counts, class means of x and (through the
- *	     gram accumulator) the centred scatter of x.  At the start point --
- *	     intercepts the log class priors, slopes 0 -- every row has the same
- *	     probabilities, so the loss, gradient and Hessian there are exact
- *	     functions of these moments: this pass is also Newton iteration 1;
+ *	     gram accumulator) the centred scatter of x, plus a bottom-k sample
+ *	     of the training rows (sample.c; deterministic, SAMPLE_ROWS at
+ *	     most).  At the start point -- intercepts the log class priors,
+ *	     slopes 0 -- every row has the same probabilities, so the loss,
+ *	     gradient and Hessian there are exact functions of these moments:
+ *	     this pass is also Newton iteration 1.  Then Newton's method runs in
+ *	     memory on the sample (penalty scaled by sample rows / training
+ *	     rows) to a start within sampling error of the optimum -- the
+ *	     optimum itself when the sample holds every training row -- which
+ *	     saves the first full passes (fit_on_sample);
  *	  2. Newton: the current coefficients of every fit travel in ctx->extra;
  *	     per fit the pass sums over its training rows the loss, gradient and
  *	     Hessian sum_i (diag(p_i) - p_i p_i') (x) z_i z_i' -- each symmetric
@@ -50,13 +56,13 @@
  *
  *	  Stopping.  Converged when max_j |s_j| / max(1, |b_j|) < tol on the
  *	  working scale (default 1e-6): Newton converges quadratically, so the
- *	  coefficients are then accurate to about tol^2.  The statistics, the
- *	  hold-out metrics and the stored coefficients always come from one
- *	  pass at exactly the stored coefficients: when the last step is at
- *	  most NEGLIGIBLE_STEP the coefficients of that pass are kept (the step
- *	  is not applied), otherwise the step is applied and one more pass
- *	  scores the final coefficients.  max_iter caps the Newton steps
- *	  (WARNING when reached).
+ *	  coefficients are then accurate to about tol^2.  The last step is
+ *	  applied; the statistics and hold-out metrics are those of the pass
+ *	  that computed it, as MADlib's IRLS reports them (they differ from
+ *	  the values at the stepped coefficients at the order of the step),
+ *	  unless the step exceeds NEGLIGIBLE_STEP (a large tol): then one more
+ *	  pass scores the final coefficients.  So the training metrics cost no
+ *	  extra scan.  max_iter caps the Newton steps (WARNING when reached).
  *
  *	  Separation (unpenalised fits only: the L2 optimum always exists).  If
  *	  at some iterate every training row's own class has the strictly
@@ -64,9 +70,12 @@
  *	  without bound, the maximum-likelihood estimate does not exist.  Quasi-
  *	  complete separation is recognised by Newton's signature there: steps
  *	  that stop shrinking (each at least half the previous, three in a row)
- *	  while some rows are already fitted with probability > 1 - 1e-6.  Both
- *	  stop with a WARNING, "separable": true in params and the finite
- *	  coefficients reached; no inference statistics are reported then.
+ *	  while the coefficients grow, the objective is flat (relative decrease
+ *	  below FLAT_OBJECTIVE) and some rows are already fitted with
+ *	  probability > 1 - 1e-6; a working-scale coefficient above
+ *	  DIVERGED_COEF stops the fit too.  All stop with a WARNING,
+ *	  "separable": true in params and the finite coefficients reached; no
+ *	  inference statistics are reported then.
  *
  *	  Hyperparameter search runs every (setting, fold) fit and every
  *	  setting's final fit side by side: one pass per iteration serves them
@@ -758,9 +767,13 @@ typedef struct TrainSetup
 	int			nfolds;
 } TrainSetup;
 
-/* Penalty, solver limits and standardisation of one set of options. */
+/*
+ * Penalty, solver limits and standardisation of one set of options.  Not
+ * strict (a search setting): "penalty": "none" ignores C and alpha, so
+ * that a grid may combine penalties and strengths.
+ */
 static void
-fit_settings(Fit *f, Jsonb *options)
+fit_settings(Fit *f, Jsonb *options, bool strict)
 {
 	bool		has_c = opt_present(options, "C");
 	bool		has_alpha = opt_present(options, "alpha");
@@ -772,7 +785,7 @@ fit_settings(Fit *f, Jsonb *options)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("options \"C\" and \"alpha\" set the same penalty"),
 				 errhint("Give one of them: alpha = 1/C (the penalty is alpha/2 times the squared norm of the slopes, against the sum of the log-losses).")));
-	if (strcmp(f->penalty, "none") == 0 && (has_c || has_alpha))
+	if (strict && strcmp(f->penalty, "none") == 0 && (has_c || has_alpha))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("penalty \"none\" takes no \"%s\"", has_c ? "C" : "alpha"),
@@ -800,7 +813,7 @@ fit_setup(Fit *f, const TrainSetup *ts, Jsonb *options, int setting, int fold)
 
 	f->setting = setting;
 	f->fold = fold;
-	fit_settings(f, options);
+	fit_settings(f, options, false);
 	f->K = ts->K;
 	f->p = ts->p;
 	f->q = ts->p + 1;
@@ -1316,11 +1329,9 @@ fit_on_sample(Fit *f, LogitAcc *macc, const TrainSetup *ts, const char *model_na
 			fit_row(shell, &fa, y / ts->K, y % ts->K, s->x + (Size) i * ts->p);
 		}
 		fit_flush(&fa, shell->scaled);
-		MemoryContextSwitchTo(old);
 		fit_absorb(f, &fa);
 		fit_advance(f, model_name);
 		MemoryContextReset(passcxt);
-		old = MemoryContextSwitchTo(passcxt);
 	}
 	MemoryContextSwitchTo(old);
 	for (int j = 0; j < f->q; j++)
@@ -1433,7 +1444,7 @@ warm_coefficients(const TrainInput *in)
 	if (!catalog_get_model(in->model_name, &cm) || cm.deployed_version == 0)
 	{
 		ereport(NOTICE,
-				(errmsg("warm_start: model \"%s\" has no deployed version, starting from the class priors",
+				(errmsg("warm_start: model \"%s\" has no deployed version to start from",
 						in->model_name)));
 		return NULL;
 	}
@@ -1454,7 +1465,7 @@ warm_coefficients(const TrainInput *in)
 	if (why != NULL)
 	{
 		ereport(NOTICE,
-				(errmsg("warm_start: deployed version %d of \"%s\" cannot be a start (%s), starting from the class priors",
+				(errmsg("warm_start: deployed version %d of \"%s\" cannot be a start: %s",
 						version, in->model_name, why)));
 		return NULL;
 	}
@@ -1549,30 +1560,23 @@ binary_inference(JsonWriter *w, const FeatureSpec *spec, const Fit *f, const dou
 		zs[i] = coef[i] / se[i];
 	}
 
-	/* H_x = C H C': C[0][0] = 1, C[j][0] = mu_j, C[j][j] = sd_j */
-	for (int i = 0; i < q; i++)
-		for (int j = 0; j < q; j++)
-		{
-			double		v = 0;
+	/*
+	 * H_x = C H C' with C[0][0] = 1, C[j][0] = mu_j, C[j][j] = sd_j: first
+	 * M = H C', then C M, each O(q^2) thanks to C's two diagonals.
+	 */
+	{
+		double	   *M = palloc(sizeof(double) * q * q);
 
-			for (int k = 0; k < q; k++)
-			{
-				double		cik = i == 0 ? (k == 0 ? 1.0 : 0.0) :
-					(k == 0 ? f->mu[i - 1] : (k == i ? f->sd[i - 1] : 0.0));
-
-				if (cik == 0)
-					continue;
-				for (int l = 0; l < q; l++)
-				{
-					double		cjl = j == 0 ? (l == 0 ? 1.0 : 0.0) :
-						(l == 0 ? f->mu[j - 1] : (l == j ? f->sd[j - 1] : 0.0));
-
-					if (cjl != 0)
-						v += cik * f->H[k * q + l] * cjl;
-				}
-			}
-			Hx[i * q + j] = v;
-		}
+		for (int k = 0; k < q; k++)
+			for (int j = 0; j < q; j++)
+				M[k * q + j] = j == 0 ? f->H[k * q] :
+					f->H[k * q] * f->mu[j - 1] + f->H[k * q + j] * f->sd[j - 1];
+		for (int i = 0; i < q; i++)
+			for (int j = 0; j < q; j++)
+				Hx[i * q + j] = i == 0 ? M[j] :
+					f->mu[i - 1] * M[j] + f->sd[i - 1] * M[i * q + j];
+		pfree(M);
+	}
 
 	coef_object(w, "std_err", spec, se);
 	coef_object(w, "z_stats", spec, zs);
@@ -1735,6 +1739,13 @@ logistic_train(const TrainInput *in, TrainOutput *out)
 	if (ts.K < 2)
 		elog(ERROR, "logistic_regression needs the classes of the target");
 
+	/* the options as given must be consistent; search settings may not be */
+	{
+		Fit			check = {0};
+
+		fit_settings(&check, in->options, true);
+	}
+
 	/* per setting: the final fit, then one fit per cross-validation fold */
 	nfits = nsettings * (settings != NIL ? 1 + ts.nfolds : 1);
 	fits = palloc0(sizeof(Fit) * nfits);
@@ -1772,6 +1783,25 @@ logistic_train(const TrainInput *in, TrainOutput *out)
 				 errhint("Check the relation, or the query's WHERE clause.")));
 	for (int k = 0; k < ts.K; k++)
 		ho_n += macc->cnt[PASS_HOLDOUT_SLOT * ts.K + k];
+	for (int slot = 1; slot <= ts.nfolds; slot++)
+	{
+		double		rows = 0;
+
+		for (int k = 0; k < ts.K; k++)
+			rows += macc->cnt[slot * ts.K + k];
+		if (rows == 0 && ts.nfolds == 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("no usable training rows"),
+					 errdetail(INT64_FORMAT " rows read, " INT64_FORMAT " skipped for a NULL label or a missing feature, %.0f held out.",
+							   res.rows_seen, res.rows_skipped, ho_n),
+					 errhint("Check the relation, or the query's WHERE clause.")));
+		if (rows == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cv = %d leaves fold %d without rows", ts.nfolds, slot),
+					 errhint("Use fewer folds than training rows.")));
+	}
 
 	if (opt_bool(in->options, "warm_start", false))
 		warm = warm_coefficients(in);
@@ -1791,13 +1821,6 @@ logistic_train(const TrainInput *in, TrainOutput *out)
 		else
 			fit_advance(f, in->model_name);
 	}
-	if (fits[0].n < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("no usable training rows"),
-				 errdetail(INT64_FORMAT " rows read, " INT64_FORMAT " skipped for a NULL label or a missing feature, %.0f held out.",
-						   res.rows_seen, res.rows_skipped, ho_n),
-				 errhint("Check the relation, or the query's WHERE clause.")));
 
 	/* Newton passes until every fit is done */
 	for (;;)
@@ -1887,12 +1910,15 @@ logistic_train(const TrainInput *in, TrainOutput *out)
 				(errmsg("the training rows are %sseparable: the maximum-likelihood estimate does not exist",
 						strcmp(best->separation, "quasi-complete") == 0 ? "quasi-completely " :
 						strcmp(best->separation, "complete") == 0 ? "completely " : ""),
-				 errdetail("Newton's method stopped after %d iterations with finite coefficients (params \"separable\": true); probabilities near 0 and 1 are not to be trusted, and no standard errors are reported.",
-						   best->iter),
+				 errdetail_plural("Newton's method stopped after %d iteration with finite coefficients (params \"separable\": true); probabilities near 0 and 1 are not to be trusted, and no standard errors are reported.",
+								  "Newton's method stopped after %d iterations with finite coefficients (params \"separable\": true); probabilities near 0 and 1 are not to be trusted, and no standard errors are reported.",
+								  best->iter, best->iter),
 				 errhint("Use the L2 penalty (\"penalty\": \"l2\", the default, with C), or leave out the feature(s) that separate the classes.")));
 	else if (best->end == END_MAX_ITER)
 		ereport(WARNING,
-				(errmsg("logistic_regression did not converge in %d iterations", best->max_iter),
+				(errmsg_plural("logistic_regression did not converge in %d iteration",
+							   "logistic_regression did not converge in %d iterations",
+							   best->max_iter, best->max_iter),
 				 errdetail("The last relative step was %g; tol is %g.", best->last_step, best->tol),
 				 errhint("Raise max_iter or tol, or increase the penalty (a smaller C).")));
 	else if (best->end == END_STALLED)

@@ -361,10 +361,14 @@ featurespec_bind(const FeatureSpec *spec, const Oid *types, const char *context)
 				cb->map = levelmap_build(c->levels, c->nlevels);
 				continue;
 			}
-			if (!featurespec_is_categorical_type(types[i]))
+			/*
+			 * Any scalar can be matched by its text: numbers too (integer
+			 * class labels, a categorical given as a number at predict).
+			 */
+			if (type_is_rowtype(types[i]) || OidIsValid(get_element_type(types[i])))
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("%s: feature \"%s\" is categorical and needs a text-like value, not %s",
+						 errmsg("%s: feature \"%s\" is categorical and needs a scalar value, not %s",
 								context, c->name, format_type_be(types[i])),
 						 errhint("Pass text (or the column itself) for categorical features; a numeric array cannot carry them, the row or jsonb forms can.")));
 			cb->text_like = base == TEXTOID || base == VARCHAROID;
