@@ -206,6 +206,7 @@ featurespec_write(StringInfo buf, const FeatureSpec *spec)
 		bin_write_int32(buf, c->drop_first);
 		bin_write_int32(buf, c->other_level);
 		bin_write_int32(buf, c->null_level);
+		bin_write_int32(buf, c->is_label);
 	}
 	bin_write_int32(buf, spec->target != NULL);
 	if (spec->target != NULL)
@@ -247,6 +248,7 @@ featurespec_read(BinReader *r)
 		c->drop_first = bin_read_int32(r);
 		c->other_level = bin_read_int32(r);
 		c->null_level = bin_read_int32(r);
+		c->is_label = bin_read_int32(r) != 0;
 		if (c->drop_first < 0 || c->drop_first > 1 || c->drop_first > c->nlevels ||
 			c->other_level < -1 || c->other_level >= c->nlevels ||
 			c->null_level < -1 || c->null_level >= c->nlevels)
@@ -362,13 +364,14 @@ featurespec_bind(const FeatureSpec *spec, const Oid *types, const char *context)
 				continue;
 			}
 			/*
-			 * Any scalar can be matched by its text: numbers too (integer
-			 * class labels, a categorical given as a number at predict).
+			 * A feature must be text-like: a number passed for it would
+			 * silently be an unseen level.  A class label profiled as a
+			 * column is matched by its text whatever its type.
 			 */
-			if (type_is_rowtype(types[i]) || OidIsValid(get_element_type(types[i])))
+			if (!c->is_label && !featurespec_is_categorical_type(types[i]))
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("%s: feature \"%s\" is categorical and needs a scalar value, not %s",
+						 errmsg("%s: feature \"%s\" is categorical and needs a text-like value, not %s",
 								context, c->name, format_type_be(types[i])),
 						 errhint("Pass text (or the column itself) for categorical features; a numeric array cannot carry them, the row or jsonb forms can.")));
 			cb->text_like = base == TEXTOID || base == VARCHAROID;

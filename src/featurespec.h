@@ -45,6 +45,7 @@ typedef struct FeatureColumn
 	int32		drop_first;		/* levels[0] is the reference, all zeros */
 	int32		other_level;	/* level for values outside the vocabulary, or -1 */
 	int32		null_level;		/* level for NULL, or -1 */
+	bool		is_label;		/* profiling only: the class label column */
 } FeatureColumn;
 
 typedef struct FeatureSpec

@@ -511,6 +511,7 @@ prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
 		{
 			ps->cols[0].name = spec->target;
 			ps->cols[0].kind = algo->task == MLDB_TASK_REGRESSION ? FEATURE_NUMERIC : FEATURE_CATEGORICAL;
+			ps->cols[0].is_label = algo->task != MLDB_TASK_REGRESSION;
 			ps->cols[0].missing = MISSING_IMPUTE;
 			ps->cols[0].other_level = -1;
 			ps->cols[0].null_level = -1;

@@ -9,7 +9,7 @@
 -- Tolerance: 1e-9 absolute on probabilities and accuracy, 1e-9 relative on epsilon.
 \set ON_ERROR_STOP 1
 BEGIN;
-SELECT plan(20);
+SELECT plan(22);
 
 CREATE TABLE nb_iris (sepal_length float8, sepal_width float8, petal_length float8,
                       petal_width float8, species text);
@@ -92,6 +92,13 @@ SELECT ok(abs((SELECT sum((fpr - lag_fpr) * (tpr + lag_tpr) / 2)
                 WHERE lag_fpr IS NOT NULL)
               - (SELECT mldb.roc_auc(is_v, mldb.predict_proba('nb_b', b, 'true')) FROM nb_bin b)) < 1e-9,
           'area under roc_curve = roc_auc');
+
+-- integer labels: classes in numeric order, predict returns the label itself
+CREATE TABLE nb_int AS SELECT sepal_length, petal_length,
+       CASE species WHEN 'setosa' THEN 10 WHEN 'versicolor' THEN 2 ELSE 33 END AS label FROM nb_iris;
+SELECT mldb.train('nb_i', 'naive_bayes', 'nb_int', 'label', NULL, '{"test_size": 0}') IS NOT NULL;
+SELECT is(mldb.classes('nb_i'), ARRAY['2', '10', '33'], 'integer classes in numeric order');
+SELECT is(mldb.predict('nb_i', 5.0::float8, 1.4::float8), 10::float8, 'predict returns the integer label');
 
 SELECT * FROM finish();
 ROLLBACK;
