@@ -2,7 +2,7 @@
 \echo Use "ALTER EXTENSION mldb UPDATE TO '0.2'" to load this file. \quit
 
 CREATE FUNCTION mldb.export_model(model text) RETURNS jsonb
-    AS 'MODULE_PATHNAME', 'mldb_export_model' LANGUAGE C STABLE;
+    AS 'MODULE_PATHNAME', 'mldb_export_model' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION mldb.export_model(text) IS
     'A model and all its versions as a portable jsonb document (format "mldb-model" 1; owner only).';
 

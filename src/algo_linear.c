@@ -744,6 +744,7 @@ linear_read(BinReader *r, const MldbModel *m)
 const MldbAlgorithm linear_regression_algorithm = {
 	.name = "linear_regression", .id = 1, .task = MLDB_TASK_REGRESSION,
 	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
+	.supports_search = true,
 	.onehot_drop_first = true,
 	.options = ols_options, .train = ols_train, .update = ols_update,
 	.predict = linear_predict, .explain = linear_explain,
@@ -753,6 +754,7 @@ const MldbAlgorithm linear_regression_algorithm = {
 const MldbAlgorithm ridge_algorithm = {
 	.name = "ridge", .id = 2, .task = MLDB_TASK_REGRESSION,
 	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
+	.supports_search = true,
 	.options = ridge_options, .train = ridge_train, .update = ridge_update,
 	.predict = linear_predict, .explain = linear_explain,
 	.write = linear_write, .read = linear_read,
@@ -761,6 +763,7 @@ const MldbAlgorithm ridge_algorithm = {
 const MldbAlgorithm lasso_algorithm = {
 	.name = "lasso", .id = 3, .task = MLDB_TASK_REGRESSION,
 	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
+	.supports_search = true,
 	.options = lasso_options, .train = lasso_train, .update = lasso_update,
 	.predict = linear_predict, .explain = linear_explain,
 	.write = linear_write, .read = linear_read,
@@ -769,6 +772,7 @@ const MldbAlgorithm lasso_algorithm = {
 const MldbAlgorithm elastic_net_algorithm = {
 	.name = "elastic_net", .id = 4, .task = MLDB_TASK_REGRESSION,
 	.score_metric = "r2", .score_higher_is_better = true, .deferred_impute = true,
+	.supports_search = true,
 	.options = enet_options, .train = enet_train, .update = enet_update,
 	.predict = linear_predict, .explain = linear_explain,
 	.write = linear_write, .read = linear_read,

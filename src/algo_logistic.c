@@ -2062,7 +2062,7 @@ logistic_read(BinReader *r, const MldbModel *m)
 }
 
 const MldbAlgorithm logistic_regression_algorithm = {
-	.name = "logistic_regression", .id = 7, .task = MLDB_TASK_CLASSIFICATION,
+	.name = "logistic_regression", .supports_search = true, .id = 7, .task = MLDB_TASK_CLASSIFICATION,
 	.score_metric = "accuracy", .score_higher_is_better = true,
 	.options = logistic_options, .train = logistic_train,
 	.predict = logistic_predict, .predict_proba = logistic_predict_proba,

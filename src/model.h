@@ -104,6 +104,7 @@ typedef struct MldbAlgorithm
 	 */
 	bool		onehot_drop_first;
 	bool		deferred_impute;
+	bool		supports_search;	/* honours search/cv (else they are an error) */
 
 	/*
 	 * optional, for algorithms that do both regression and classification

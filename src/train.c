@@ -31,6 +31,7 @@
 #include "train.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/varlena.h"
@@ -684,6 +685,7 @@ mldb_update(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	StringInfoData args;
 	instr_time	start;
+	Jsonb	   *stats;
 
 	INSTR_TIME_SET_CURRENT(start);
 	catalog_check_owner(cm, "update");
@@ -693,7 +695,7 @@ mldb_update(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("model \"%s\" (%s) cannot be updated incrementally", model_name,
 						old_model->algo->name),
-				 errhint("Only models that keep sufficient statistics (the linear family, naive_bayes) can; use SELECT mldb.retrain('%s').",
+				 errhint("Only the linear family keeps the sufficient statistics it needs; use SELECT mldb.retrain('%s').",
 						 model_name)));
 
 	/* the new rows, read as the deployed version reads its training rows */
@@ -718,15 +720,42 @@ mldb_update(PG_FUNCTION_ARGS)
 	in.seed = opt_int(in.options, "seed", DEFAULT_SEED);
 	in.test_size = opt_number(in.options, "test_size", DEFAULT_TEST_SIZE);
 
+	/* a searched version refits with the setting its search chose */
+	{
+		Jsonb	   *info = catalog_version_jsonb(model_name, version, "training_info");
+		JsonbValue	k;
+		JsonbValue *best;
+
+		k.type = jbvString;
+		k.val.string.val = "best_params";
+		k.val.string.len = 11;
+		best = info ? findJsonbValueFromContainer(&info->root, JB_FOBJECT, &k) : NULL;
+		if (best != NULL && best->type == jbvBinary)
+			in.options = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(in.options),
+															JsonbPGetDatum(JsonbValueToJsonb(best))));
+	}
+
 	out.model = palloc0(sizeof(MldbModel));
 	out.model->algo = old_model->algo;
 	out.model->spec = old_model->spec;
+	pass_request_sample(MLDB_STATS_SAMPLE);
 	old_model->algo->update(old_model, &in, &out);
+	stats = feature_stats(NULL, in.spec, out.model, pass_take_sample());
 
-	/* the version keeps the model's relation: its hold-out covers old and new rows */
+	/*
+	 * The new version describes the deployed one it extends (not the
+	 * model's latest training, which may not be deployed) and keeps its
+	 * relation: the hold-out split then covers old and new rows.
+	 */
 	spec = *cm;
+	spec.algorithm = (char *) old_model->algo->name;
+	spec.relation = catalog_version_relation(model_name, version);
+	spec.target = old_model->spec->target;
+	spec.features = NIL;
+	for (int i = 0; i < old_model->spec->ncols; i++)
+		spec.features = lappend(spec.features, makeString(old_model->spec->cols[i].name));
 	spec.options = in.options;
-	PG_RETURN_DATUM(store_version(fcinfo, &spec, cm, &out, NULL, start));
+	PG_RETURN_DATUM(store_version(fcinfo, &spec, cm, &out, stats, start));
 }
 
 /*
@@ -763,6 +792,11 @@ mldb_train(PG_FUNCTION_ARGS)
 	if (options == NULL)
 		options = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
 	options_validate(options, common_options, algo->options, algo->name);
+	if (!algo->supports_search && (opt_present(options, "search") || opt_present(options, "cv")))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("algorithm %s does not support search or cv yet", algo->name),
+				 errhint("The linear family and logistic_regression do; train one version per setting and compare them with mldb.evaluate.")));
 
 	/* ownership first: a non-owner learns nothing by scanning first */
 	if (catalog_get_model(model_name, &old))

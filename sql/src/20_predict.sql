@@ -29,7 +29,7 @@ COMMENT ON FUNCTION mldb.predict_proba(text, float8[], text) IS
     'The probability of one class for a feature array in the model''s order.';
 
 CREATE FUNCTION mldb.classes(model text) RETURNS text[]
-    AS 'MODULE_PATHNAME', 'mldb_classes' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'mldb_classes' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION mldb.classes(text) IS
     'A classifier''s labels, in the order of predict_proba.';
 

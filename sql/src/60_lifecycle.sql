@@ -3,11 +3,19 @@
 -- scheduled retraining through pg_cron.
 
 CREATE FUNCTION mldb.retrain(model text) RETURNS mldb.train_result
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 AS $$
-    SELECT t.* FROM mldb.models m,
-           LATERAL mldb.train(m.name, m.algorithm, m.relation, m.target, m.features, m.options) t
-     WHERE m.name = retrain.model
+DECLARE
+    m mldb.models;
+BEGIN
+    SELECT * INTO m FROM mldb.models WHERE name = retrain.model;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'model "%" does not exist', retrain.model
+              USING ERRCODE = 'undefined_object',
+                    HINT = 'List models with SELECT name FROM mldb.models.';
+    END IF;
+    RETURN mldb.train(m.name, m.algorithm, m.relation, m.target, m.features, m.options);
+END
 $$;
 COMMENT ON FUNCTION mldb.retrain(text) IS
     'Train a new version with the stored specification over the relation''s current rows (the deploy rule applies).';
@@ -33,7 +41,7 @@ COMMENT ON FUNCTION mldb.revoke_predict(text, text) IS
     'Withdraw a role''s (or public''s) permission to predict with a model.';
 
 CREATE FUNCTION mldb._check_owner(model text, action text) RETURNS void
-    AS 'MODULE_PATHNAME', 'mldb_check_owner' LANGUAGE C STABLE;
+    AS 'MODULE_PATHNAME', 'mldb_check_owner' LANGUAGE C STABLE STRICT;
 
 -- pg_cron runs the job as the role that scheduled it, with its rights.
 CREATE FUNCTION mldb.schedule_retrain(model text, schedule text) RETURNS bigint

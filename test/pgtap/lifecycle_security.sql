@@ -5,7 +5,7 @@
 -- change a model, predict needs a grant, the catalog is not writable.
 \set ON_ERROR_STOP 1
 BEGIN;
-SELECT plan(26);
+SELECT plan(27);
 
 CREATE TABLE lc_d (age float8, sex float8, bmi float8, bp float8, s1 float8, s2 float8,
                    s3 float8, s4 float8, s5 float8, s6 float8, target float8);
@@ -34,6 +34,15 @@ SELECT ok(abs((u.metrics->>'r2')::float8 - (f.metrics->>'r2')::float8) <= 1e-9,
 SELECT is(rows_used, (SELECT rows_used FROM mldb.model_versions WHERE model = 'lc_full'),
           'update counts old and new training rows')
   FROM mldb.model_versions WHERE model = 'lc_u' AND version = 2;
+
+-- a searched model updates with the setting its search chose
+SELECT mldb.train('lc_s', 'ridge', 'lc_old', 'target',
+                  ARRAY['age','sex','bmi','bp','s1','s2','s3','s4','s5','s6'],
+                  '{"search": {"alpha": [0.001, 1000]}, "cv": 3}') IS NOT NULL;
+SELECT mldb.update('lc_s', 'lc_new') IS NOT NULL;
+SELECT is((SELECT (params->>'alpha')::float8 FROM mldb.model_versions WHERE model = 'lc_s' AND version = 2),
+          (mldb.training_info('lc_s@1')->'best_params'->>'alpha')::float8,
+          'update refits with the searched alpha');
 
 -- deploy / rollback / retrain
 SELECT mldb.deploy('lc_u', 2);

@@ -89,6 +89,13 @@ SELECT round(mldb.predict('quoted', NULL::float8)::numeric, 9) AS imputed,
        round(mldb.predict('quoted', '{"the x": null}'::jsonb)::numeric, 9) AS json_null_imputed,
        mldb.predict('quoted', NULL::jsonb) IS NULL AS null_object;
 
+-- NULL arguments are NULL results or clean errors, never a crash
+SELECT mldb.classes(NULL) IS NULL AS classes_null, mldb.predict(NULL, 1.0) IS NULL AS predict_null;
+SELECT pg_temp.err($$SELECT mldb.retrain('no_such_model')$$);
+SELECT pg_temp.err($$SELECT mldb.update('no_such_model', 'err_t')$$);
+SELECT pg_temp.err($$SELECT mldb.train('e2', 'naive_bayes', 'err_t', 'c', ARRAY['a'], '{"search": {"alpha": [1, 2]}}')$$);
+SELECT pg_temp.err($$SELECT mldb.update('quoted', 'SELECT 1 AS x')$$);
+
 -- evaluate / lifecycle mistakes
 SELECT pg_temp.err($$SELECT mldb.evaluate('no_such_model')$$);
 SELECT pg_temp.err($$SELECT mldb.evaluate('quoted', 'err_t')$$);
