@@ -24,11 +24,33 @@
 /* rows per dsyrk: large enough to amortise the call, small enough for L2 */
 #define GRAM_BATCH 512
 
+/*
+ * One-hot slots are 0 or 1 and at most one per categorical column is set,
+ * so a dense update spends almost all of its m^2/2 multiply-adds on zeros.
+ * With categorical features the rows are folded in sparsely instead: the
+ * dense slots (numeric values, missing flags, the target) as a shifted
+ * rank-one update, and for each set one-hot slot its count, the sum of the
+ * dense slots and the counts of the pairs it forms; the batch's centered
+ * moments over all m slots follow from those sums at flush.  Up to this
+ * many one-hot slots (their pair-count matrix is held per split slot).
+ */
+#define GRAM_MAX_SPARSE_HOT 512
+
+typedef struct SparseSums
+{
+	double	   *shift;			/* nd: the batch's first row, dense slots */
+	double	   *zsum;			/* nd: sum of (dense - shift) */
+	double	   *Sdd;			/* nd x nd upper: sum of products, dense */
+	double	   *Shd;			/* nh x nd: per one-hot slot, sum of dense */
+	double	   *Shh;			/* nh x nh upper: pair counts (diagonal: counts) */
+} SparseSums;
+
 typedef struct GramSlot
 {
 	Moments		mo;				/* M holds only its upper triangle while accumulating */
 	int			nbuf;
-	double	   *buf;			/* GRAM_BATCH x m pending rows */
+	double	   *buf;			/* GRAM_BATCH x m pending rows (dense mode) */
+	SparseSums *sp;				/* sparse mode */
 } GramSlot;
 
 typedef struct GramAcc
@@ -36,6 +58,13 @@ typedef struct GramAcc
 	int			m;
 	int			nslots;
 	GramSlot   *slots;
+	/* sparse mode layout (nh > 0), slots listed in ascending order */
+	int			nd;
+	int			nh;
+	int		   *dense;			/* nd slot numbers */
+	int		   *hotpos;			/* per slot: index among one-hot slots, or -1 */
+	int		   *densepos;		/* per slot: index among dense slots, or -1 */
+	int		   *active;			/* scratch: the set one-hot slots of a row */
 } GramAcc;
 
 static void
@@ -47,9 +76,69 @@ moments_init(Moments *mo, int m)
 	mo->M = palloc0(sizeof(double) * m * m);
 }
 
+/*
+ * The batch's mean (into bmean) and centered scatter (added to the upper
+ * triangle of s->mo.M) from its sparse sums: with mu the mean of the
+ * shifted values (one-hot slots are not shifted), the centered scatter is
+ * R - b mu mu' for R the sum of products of the shifted values.
+ */
+static void
+sparse_to_batch(const GramAcc *acc, GramSlot *s, double *bmean)
+{
+	SparseSums *sp = s->sp;
+	int			m = acc->m;
+	int			nd = acc->nd;
+	int			nh = acc->nh;
+	double		nb = s->nbuf;
+	double	   *mu = palloc(sizeof(double) * m);
+
+	for (int i = 0; i < m; i++)
+	{
+		if (acc->densepos[i] >= 0)
+		{
+			mu[i] = sp->zsum[acc->densepos[i]] / nb;
+			bmean[i] = sp->shift[acc->densepos[i]] + mu[i];
+		}
+		else
+		{
+			int			h = acc->hotpos[i];
+
+			mu[i] = sp->Shh[h * nh + h] / nb;
+			bmean[i] = mu[i];
+		}
+	}
+	for (int i = 0; i < m; i++)
+	{
+		int			di = acc->densepos[i];
+		int			hi = acc->hotpos[i];
+
+		for (int j = i; j < m; j++)
+		{
+			int			dj = acc->densepos[j];
+			int			hj = acc->hotpos[j];
+			double		r;
+
+			if (di >= 0 && dj >= 0)
+				r = sp->Sdd[di * nd + dj];
+			else if (hi >= 0 && hj >= 0)
+				r = sp->Shh[hi * nh + hj];
+			else if (hi >= 0)
+				r = sp->Shd[hi * nd + dj];
+			else
+				r = sp->Shd[hj * nd + di];
+			s->mo.M[i * m + j] += r - nb * mu[i] * mu[j];
+		}
+	}
+	memset(sp->zsum, 0, sizeof(double) * nd);
+	memset(sp->Sdd, 0, sizeof(double) * nd * nd);
+	memset(sp->Shd, 0, sizeof(double) * nh * nd);
+	memset(sp->Shh, 0, sizeof(double) * nh * nh);
+	pfree(mu);
+}
+
 /* Fold the pending batch of a slot into its moments. */
 static void
-gram_flush(GramSlot *s)
+gram_flush(const GramAcc *acc, GramSlot *s)
 {
 	int			m = s->mo.m;
 	int			b = s->nbuf;
@@ -61,17 +150,22 @@ gram_flush(GramSlot *s)
 	if (b == 0)
 		return;
 	bmean = palloc0(sizeof(double) * m);
-	for (int r = 0; r < b; r++)
+	if (s->sp != NULL)
+		sparse_to_batch(acc, s, bmean);
+	else
+	{
+		for (int r = 0; r < b; r++)
+			for (int j = 0; j < m; j++)
+				bmean[j] += s->buf[r * m + j];
 		for (int j = 0; j < m; j++)
-			bmean[j] += s->buf[r * m + j];
-	for (int j = 0; j < m; j++)
-		bmean[j] /= nb;
-	for (int r = 0; r < b; r++)
-		for (int j = 0; j < m; j++)
-			s->buf[r * m + j] -= bmean[j];
+			bmean[j] /= nb;
+		for (int r = 0; r < b; r++)
+			for (int j = 0; j < m; j++)
+				s->buf[r * m + j] -= bmean[j];
 
-	/* M += Zc' Zc (upper triangle) */
-	cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, m, b, 1.0, s->buf, m, 1.0, s->mo.M, m);
+		/* M += Zc' Zc (upper triangle) */
+		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, m, b, 1.0, s->buf, m, 1.0, s->mo.M, m);
+	}
 
 	/* M += (na nb / n) d d', mean += d nb / n, with d = bmean - mean */
 	for (int j = 0; j < m; j++)
@@ -114,12 +208,115 @@ gram_create(const PassCtx *ctx)
 {
 	GramAcc    *acc = palloc(sizeof(GramAcc));
 
-	acc->m = ctx->spec->dim + (ctx->spec->target != NULL ? 1 : 0);
+	const FeatureSpec *spec = ctx->spec;
+	int			nh = 0;
+
+	acc->m = spec->dim + (spec->target != NULL ? 1 : 0);
 	acc->nslots = pass_nslots(ctx);
 	acc->slots = palloc0(sizeof(GramSlot) * acc->nslots);
 	for (int s = 0; s < acc->nslots; s++)
 		moments_init(&acc->slots[s].mo, acc->m);
+
+	/* sparse mode when there are one-hot slots, and not too many */
+	for (int i = 0; i < spec->ncols; i++)
+		if (spec->cols[i].kind == FEATURE_CATEGORICAL)
+			nh += spec->cols[i].width;
+	acc->nh = (nh > 0 && nh <= GRAM_MAX_SPARSE_HOT) ? nh : 0;
+	acc->nd = acc->m - acc->nh;
+	if (acc->nh > 0)
+	{
+		int			d = 0;
+		int			h = 0;
+
+		acc->dense = palloc(sizeof(int) * acc->nd);
+		acc->hotpos = palloc(sizeof(int) * acc->m);
+		acc->densepos = palloc(sizeof(int) * acc->m);
+		acc->active = palloc(sizeof(int) * Max(spec->ncols, 1));
+		for (int j = 0; j < acc->m; j++)
+		{
+			acc->hotpos[j] = -1;
+			acc->densepos[j] = -1;
+		}
+		for (int i = 0; i < spec->ncols; i++)
+			if (spec->cols[i].kind == FEATURE_CATEGORICAL)
+				for (int k = 0; k < spec->cols[i].width; k++)
+					acc->hotpos[spec->cols[i].offset + k] = 1;
+		for (int j = 0; j < acc->m; j++)
+		{
+			if (acc->hotpos[j] == 1)
+				acc->hotpos[j] = h++;
+			else
+			{
+				acc->densepos[j] = d;
+				acc->dense[d++] = j;
+			}
+		}
+	}
 	return acc;
+}
+
+static SparseSums *
+sparse_create(const GramAcc *acc)
+{
+	MemoryContext cxt = GetMemoryChunkContext((void *) acc);
+	SparseSums *sp = MemoryContextAlloc(cxt, sizeof(SparseSums));
+
+	sp->shift = MemoryContextAllocZero(cxt, sizeof(double) * acc->nd);
+	sp->zsum = MemoryContextAllocZero(cxt, sizeof(double) * acc->nd);
+	sp->Sdd = MemoryContextAllocZero(cxt, sizeof(double) * acc->nd * acc->nd);
+	sp->Shd = MemoryContextAllocZero(cxt, sizeof(double) * acc->nh * acc->nd);
+	sp->Shh = MemoryContextAllocZero(cxt, sizeof(double) * acc->nh * acc->nh);
+	return sp;
+}
+
+/* One row in sparse mode (see GRAM_MAX_SPARSE_HOT). */
+static void
+sparse_add(GramAcc *acc, GramSlot *s, double y, const double *x, int p)
+{
+	SparseSums *sp = s->sp;
+	int			nd = acc->nd;
+	int			nh = acc->nh;
+	int			nact = 0;
+	double		z[MLDB_MAX_COLUMNS * 2 + 2];
+	double	   *zd = nd <= (int) lengthof(z) ? z : palloc(sizeof(double) * nd);
+
+	for (int k = 0; k < nd; k++)
+	{
+		int			j = acc->dense[k];
+		double		v = j < p ? x[j] : y;
+
+		if (s->nbuf == 0)
+			sp->shift[k] = v;
+		zd[k] = v - sp->shift[k];
+		sp->zsum[k] += zd[k];
+	}
+	for (int k = 0; k < nd; k++)
+	{
+		double		zk = zd[k];
+		double	   *Sk = sp->Sdd + k * nd;
+
+		for (int l = k; l < nd; l++)
+			Sk[l] += zk * zd[l];
+	}
+	for (int j = 0; j < p; j++)
+		if (acc->hotpos[j] >= 0 && x[j] != 0)
+			acc->active[nact++] = acc->hotpos[j];
+	for (int a = 0; a < nact; a++)
+	{
+		int			h = acc->active[a];
+		double	   *Sh = sp->Shd + h * nd;
+
+		for (int k = 0; k < nd; k++)
+			Sh[k] += zd[k];
+		for (int b = a; b < nact; b++)
+		{
+			int			h2 = acc->active[b];
+
+			sp->Shh[Min(h, h2) * nh + Max(h, h2)] += 1.0;
+		}
+	}
+	if (zd != z)
+		pfree(zd);
 }
 
 static void
@@ -130,6 +327,16 @@ gram_add(void *a, const PassCtx *ctx, int slot, uint64 rowhash, double y,
 	GramSlot   *s = &acc->slots[slot];
 	double	   *row;
 
+	if (acc->nh > 0)
+	{
+		if (s->sp == NULL)
+			s->sp = sparse_create(acc);
+		sparse_add(acc, s, y, x, ctx->spec->dim);
+		if (++s->nbuf == GRAM_BATCH)
+			gram_flush(acc, s);
+		return;
+	}
+
 	if (s->buf == NULL)
 		s->buf = MemoryContextAlloc(GetMemoryChunkContext(acc),
 									sizeof(double) * GRAM_BATCH * acc->m);
@@ -138,7 +345,7 @@ gram_add(void *a, const PassCtx *ctx, int slot, uint64 rowhash, double y,
 	if (ctx->spec->target != NULL)
 		row[acc->m - 1] = y;
 	if (++s->nbuf == GRAM_BATCH)
-		gram_flush(s);
+		gram_flush(acc, s);
 }
 
 static void
@@ -149,8 +356,8 @@ gram_merge(void *a, void *b, const PassCtx *ctx)
 
 	for (int s = 0; s < x->nslots; s++)
 	{
-		gram_flush(&x->slots[s]);
-		gram_flush(&y->slots[s]);
+		gram_flush(x, &x->slots[s]);
+		gram_flush(y, &y->slots[s]);
 		moments_merge(&x->slots[s].mo, &y->slots[s].mo);
 	}
 }
@@ -186,7 +393,7 @@ gram_write(StringInfo buf, void *a, const PassCtx *ctx)
 	bin_write_int32(buf, acc->nslots);
 	for (int s = 0; s < acc->nslots; s++)
 	{
-		gram_flush(&acc->slots[s]);
+		gram_flush(acc, &acc->slots[s]);
 		moments_write(buf, &acc->slots[s].mo);
 	}
 }
@@ -228,7 +435,7 @@ gram_moments_except(void *a, int first_slot, int last_slot, int except)
 	{
 		if (s == except)
 			continue;
-		gram_flush(&acc->slots[s]);
+		gram_flush(acc, &acc->slots[s]);
 		moments_merge(mo, &acc->slots[s].mo);
 	}
 	for (int i = 0; i < m; i++)
