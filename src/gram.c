@@ -65,6 +65,9 @@ typedef struct GramAcc
 	int		   *hotpos;			/* per slot: index among one-hot slots, or -1 */
 	int		   *densepos;		/* per slot: index among dense slots, or -1 */
 	int		   *active;			/* scratch: the set one-hot slots of a row */
+	int			nranges;		/* the one-hot slot ranges, one per categorical column */
+	int		   *range_first;
+	int		   *range_width;
 } GramAcc;
 
 static void
@@ -232,6 +235,15 @@ gram_create(const PassCtx *ctx)
 		acc->hotpos = palloc(sizeof(int) * acc->m);
 		acc->densepos = palloc(sizeof(int) * acc->m);
 		acc->active = palloc(sizeof(int) * Max(spec->ncols, 1));
+		acc->range_first = palloc(sizeof(int) * Max(spec->ncols, 1));
+		acc->range_width = palloc(sizeof(int) * Max(spec->ncols, 1));
+		acc->nranges = 0;
+		for (int i = 0; i < spec->ncols; i++)
+			if (spec->cols[i].kind == FEATURE_CATEGORICAL && spec->cols[i].width > 0)
+			{
+				acc->range_first[acc->nranges] = spec->cols[i].offset;
+				acc->range_width[acc->nranges++] = spec->cols[i].width;
+			}
 		for (int j = 0; j < acc->m; j++)
 		{
 			acc->hotpos[j] = -1;
@@ -298,9 +310,18 @@ sparse_add(GramAcc *acc, GramSlot *s, double y, const double *x, int p)
 		for (int l = k; l < nd; l++)
 			Sk[l] += zk * zd[l];
 	}
-	for (int j = 0; j < p; j++)
-		if (acc->hotpos[j] >= 0 && x[j] != 0)
-			acc->active[nact++] = acc->hotpos[j];
+	/* at most one set slot per column: stop at it */
+	for (int r = 0; r < acc->nranges; r++)
+	{
+		const double *xr = x + acc->range_first[r];
+
+		for (int k = 0; k < acc->range_width[r]; k++)
+			if (xr[k] != 0)
+			{
+				acc->active[nact++] = acc->hotpos[acc->range_first[r] + k];
+				break;
+			}
+	}
 	for (int a = 0; a < nact; a++)
 	{
 		int			h = acc->active[a];
