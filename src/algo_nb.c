@@ -318,9 +318,16 @@ nb_predict_proba(const MldbModel *m, const double *x, double *proba)
 		proba[k] = jll;
 		max = Max(max, jll);
 	}
+	if (!isfinite(max))
+	{
+		/* every class infinitely unlikely (extreme values): no preference */
+		for (int k = 0; k < np->K; k++)
+			proba[k] = 1.0 / np->K;
+		return;
+	}
 	for (int k = 0; k < np->K; k++)
 	{
-		proba[k] = exp(proba[k] - max);
+		proba[k] = isnan(proba[k]) ? 0.0 : exp(proba[k] - max);
 		sum += proba[k];
 	}
 	for (int k = 0; k < np->K; k++)

@@ -14,6 +14,8 @@
  */
 #include "mldb.h"
 
+#include <ctype.h>
+
 #include "access/htup_details.h"
 #include "catalog.h"
 #include "catalog/namespace.h"
@@ -535,7 +537,7 @@ mldb_parse_model_ref(const char *ref, char **name, int32 *version)
 		char	   *end;
 		long		v = strtol(at + 1, &end, 10);
 
-		if (at[1] == '\0' || *end != '\0' || v <= 0 || v > PG_INT32_MAX)
+		if (!isdigit((unsigned char) at[1]) || *end != '\0' || v <= 0 || v > PG_INT32_MAX)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid model version in \"%s\"", ref),
@@ -644,8 +646,8 @@ catalog_export(const char *model, const char *format, int format_version)
 
 /*
  * Create model `name`, owned by the caller, from an export document, with
- * all its versions and its deployment; returns the states inserted, for
- * the caller to check.
+ * all its versions and its deployment; returns the versions inserted
+ * (CatalogVersionState), for the caller to check their states.
  */
 List *
 catalog_import(const char *name, Jsonb *doc)
@@ -656,6 +658,7 @@ catalog_import(const char *name, Jsonb *doc)
 	Datum		values[3] = {CStringGetTextDatum(name), ObjectIdGetDatum(GetUserId()),
 	JsonbPGetDatum(doc)};
 	List	   *states = NIL;
+	bool		isnull;
 
 	catalog_enter(&s);
 	catalog_exec("INSERT INTO mldb.models (name, owner, algorithm, task, relation, target, features, options) "
@@ -674,17 +677,39 @@ catalog_import(const char *name, Jsonb *doc)
 				 "FROM jsonb_array_elements($3->'versions') v",
 				 3, types, values, NULL, false);
 	catalog_exec("UPDATE mldb.models SET deployed_version = ($3->'model'->>'deployed_version')::int "
-				 "WHERE name = $1 AND EXISTS (SELECT 1 FROM mldb.model_versions v WHERE v.model = $1 "
-				 "  AND v.version = ($3->'model'->>'deployed_version')::int)",
+				 "WHERE name = $1 AND $3->'model'->>'deployed_version' IS NOT NULL",
 				 3, types, values, NULL, false);
-	catalog_exec("SELECT state FROM mldb.model_versions WHERE model = $1 ORDER BY version",
+	/* versions, options that are an object, and the deployed version there */
+	catalog_exec("SELECT (SELECT count(*) FROM mldb.model_versions v WHERE v.model = m.name), "
+				 "jsonb_typeof(m.options) = 'object' AND (m.deployed_version IS NULL OR EXISTS "
+				 "  (SELECT 1 FROM mldb.model_versions v WHERE v.model = m.name "
+				 "   AND v.version = m.deployed_version)) "
+				 "FROM mldb.models m WHERE m.name = $1",
 				 1, types, values, NULL, false);
-	for (uint64 i = 0; i < SPI_processed; i++)
-		states = lappend(states, getvarlena(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, caller));
+	if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the export has no versions")));
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("its options are not an object, or it deploys a version it does not hold")));
+	catalog_exec("SELECT version, algorithm, state FROM mldb.model_versions WHERE model = $1 ORDER BY version",
+				 1, types, values, NULL, false);
 	{
 		MemoryContext old = MemoryContextSwitchTo(caller);
 
-		states = list_copy(states);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			CatalogVersionState *vs = palloc(sizeof(CatalogVersionState));
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			char	   *algo = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
+
+			vs->version = DatumGetInt32(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+			vs->algorithm = algo ? pstrdup(algo) : NULL;
+			vs->state = getvarlena(tup, SPI_tuptable->tupdesc, 3, caller);
+			states = lappend(states, vs);
+		}
 		MemoryContextSwitchTo(old);
 	}
 	catalog_leave(&s);

@@ -55,6 +55,13 @@ extern void catalog_set_predict_role(const char *model, Oid role, bool grant);
 extern int32 catalog_previous_version(const char *model, int32 current);
 extern void catalog_log_evaluation(const char *model, int32 version, const char *relation,
 								   Jsonb *metrics);
+typedef struct CatalogVersionState
+{
+	int32		version;
+	char	   *algorithm;
+	bytea	   *state;
+} CatalogVersionState;
+
 extern Jsonb *catalog_export(const char *model, const char *format, int format_version);
 extern List *catalog_import(const char *name, Jsonb *doc);
 extern void mldb_parse_model_ref(const char *ref, char **name, int32 *version);

@@ -72,6 +72,7 @@ static Jsonb *
 classifier_metrics(const MldbModel *model, const char *ref, const char *features,
 				   const char *from_sql, const char *where)
 {
+	MemoryContext caller = CurrentMemoryContext;
 	const FeatureSpec *spec = model->spec;
 	int			K = spec->nclasses;
 	char	   *cls = classes_literal(spec);
@@ -116,7 +117,13 @@ classifier_metrics(const MldbModel *model, const char *ref, const char *features
 			SPI_finish();
 			return NULL;
 		}
-		base = DatumGetJsonbPCopy(d);
+		{
+			/* out of SPI's memory, which SPI_finish frees */
+			MemoryContext old = MemoryContextSwitchTo(caller);
+
+			base = DatumGetJsonbPCopy(d);
+			MemoryContextSwitchTo(old);
+		}
 	}
 	logloss = getfloat8(2);
 	n = getfloat8(3);

@@ -85,13 +85,50 @@ mldb_import_model(PG_FUNCTION_ARGS)
 				 errmsg("unsupported mldb export format version"),
 				 errhint("This mldb reads format_version %d.", EXPORT_FORMAT_VERSION)));
 
-	/* insert, then check every stored state decodes: an error undoes it all */
-	states = catalog_import(name, doc);
+	/*
+	 * Insert, then check every stored state decodes and is the algorithm
+	 * the document says: an error undoes it all.  A document the catalog's
+	 * constraints refuse is reported as an invalid export.
+	 */
+	{
+		MemoryContext cxt = CurrentMemoryContext;
+
+		PG_TRY();
+		{
+			states = catalog_import(name, doc);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *e;
+
+			MemoryContextSwitchTo(cxt);
+			e = CopyErrorData();
+			if (e->sqlerrcode == ERRCODE_QUERY_CANCELED)
+				PG_RE_THROW();
+			FlushErrorState();
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid mldb model export: %s", e->message),
+					 errhint("Pass the jsonb that mldb.export_model returned, unmodified.")));
+		}
+		PG_END_TRY();
+	}
+	if (states == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mldb model export has no versions"),
+				 errhint("Pass the jsonb that mldb.export_model returned, unmodified.")));
 	foreach(lc, states)
 	{
-		bytea	   *state = (bytea *) lfirst(lc);
+		CatalogVersionState *vs = (CatalogVersionState *) lfirst(lc);
+		MldbModel  *m = model_deserialize(VARDATA_ANY(vs->state), VARSIZE_ANY_EXHDR(vs->state));
 
-		(void) model_deserialize(VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state));
+		if (vs->algorithm == NULL || strcmp(m->algo->name, vs->algorithm) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("version %d of the export is a %s model, not %s", vs->version,
+							m->algo->name, vs->algorithm ? vs->algorithm : "(none)"),
+					 errhint("Pass the jsonb that mldb.export_model returned, unmodified.")));
 	}
 	PG_RETURN_INT32(list_length(states));
 }

@@ -548,6 +548,20 @@ model_deserialize(const char *data, Size len)
 		bin_corrupted(&r, "unknown algorithm id");
 
 	m->spec = featurespec_read(&r);
+
+	/*
+	 * The spec must fit the algorithm: predict indexes classes by what the
+	 * algorithm returns.  (A checksum does not stop a forged state.)
+	 * Algorithms with both tasks (trees) decide by the spec.
+	 */
+	if (m->algo->for_target == NULL &&
+		(m->algo->task == MLDB_TASK_CLASSIFICATION) != (m->spec->nclasses >= 2))
+		bin_corrupted(&r, "classes do not match the algorithm");
+	if (m->spec->nclasses == 1)
+		bin_corrupted(&r, "a classifier needs two classes");
+	if ((m->algo->task == MLDB_TASK_REGRESSION || m->algo->task == MLDB_TASK_CLASSIFICATION) !=
+		(m->spec->target != NULL))
+		bin_corrupted(&r, "target does not match the algorithm");
 	m->params = m->algo->read(&r, m);
 	bin_read_end(&r);
 	return m;

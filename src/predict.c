@@ -88,6 +88,7 @@ typedef struct CallSite
 	Datum	   *values;
 	bool	   *isnull;
 	bool		ref_constant;	/* the model argument is the same on every row */
+	Oid			user;			/* bound for this role: SET ROLE rebinds */
 	bool		class_arg;		/* predict_proba(model, row, 'class') */
 	bool		allow_class_arg;
 	Datum	   *fvalues;		/* ARGS_ROW: the feature columns picked out */
@@ -448,7 +449,8 @@ callsite_get(FunctionCallInfo fcinfo, bool allow_class_arg)
 	int32		version;
 	char	   *ref;
 
-	if (cs != NULL && cs->generation == cache_generation && !cache_stale)
+	if (cs != NULL && cs->generation == cache_generation && !cache_stale &&
+		cs->user == GetUserId())
 		return cs;
 
 	if (PG_ARGISNULL(0))
@@ -467,6 +469,7 @@ callsite_get(FunctionCallInfo fcinfo, bool allow_class_arg)
 	cs->rowtypmod = -1;
 	cs->allow_class_arg = allow_class_arg;
 	cs->ref_constant = get_fn_expr_arg_stable(fcinfo->flinfo, 0);
+	cs->user = GetUserId();
 	old = MemoryContextSwitchTo(cs->cxt);
 	cs->ref = pstrdup(ref);
 	cs->model = mldb_model_lookup(cs->ref, &version);
@@ -516,6 +519,18 @@ require_classifier(const CallSite *cs, const char *fn)
 				 errhint("%s applies to classification models; use mldb.predict.", fn)));
 }
 
+/* A classifier's answer as a class index; anything else is a broken model. */
+static int
+class_index_check(const CallSite *cs, double v)
+{
+	if (!(v >= 0 && v < cs->model->spec->nclasses))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("model \"%s\" predicted no valid class", cs->ref),
+				 errhint("Retrain the model, or restore it from a backup or an export.")));
+	return (int) v;
+}
+
 Datum
 mldb_predict(PG_FUNCTION_ARGS)
 {
@@ -530,6 +545,7 @@ mldb_predict(PG_FUNCTION_ARGS)
 	if (spec->nclasses == 0)
 		PG_RETURN_FLOAT8(v);
 	/* a classifier: its label, when the label is a number or a boolean */
+	class_index_check(cs, v);
 	if (!spec->classes_numeric)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -552,7 +568,7 @@ mldb_predict_class(PG_FUNCTION_ARGS)
 	if (cs == NULL)
 		PG_RETURN_NULL();
 	require_classifier(cs, "predict_class");
-	k = (int) cs->model->algo->predict(cs->model, cs->x);
+	k = class_index_check(cs, cs->model->algo->predict(cs->model, cs->x));
 	PG_RETURN_TEXT_P(cstring_to_text(cs->model->spec->classes[k]));
 }
 

@@ -112,11 +112,12 @@ mldb_resolve_relation(const char *relation)
 			q[--len] = '\0';
 		stmts = parse_relation_query(q);
 		if (list_length(stmts) != 1 ||
-			!IsA(((RawStmt *) linitial(stmts))->stmt, SelectStmt))
+			!IsA(((RawStmt *) linitial(stmts))->stmt, SelectStmt) ||
+			((SelectStmt *) ((RawStmt *) linitial(stmts))->stmt)->lockingClause != NIL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("relation query must be a single SELECT statement"),
-					 errhint("Pass one query, without a trailing second statement.")));
+					 errmsg("relation query must be a single SELECT statement without FOR UPDATE/SHARE"),
+					 errhint("Pass one read-only query, without a trailing second statement.")));
 		/* a data-modifying WITH would fail later with a less helpful message */
 		if (((SelectStmt *) ((RawStmt *) linitial(stmts))->stmt)->withClause != NULL)
 		{

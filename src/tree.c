@@ -551,6 +551,10 @@ forest_read(BinReader *r, int dim, int nvalues)
 	f->cover = bin_read_float8_array(r, f->nnodes);
 	f->value = bin_read_float8_array(r, f->nnodes * nvalues);
 	forest_prepare_walk(f);
+	/* explain sizes its path buffers from max_depth: it must be true */
+	for (int t = 0; t < f->ntrees; t++)
+		if (f->tree_depth[t] > f->max_depth)
+			bin_corrupted(r, "a tree is deeper than the recorded depth");
 	return f;
 }
 

@@ -45,6 +45,11 @@ AS $$
 DECLARE
     v record;
 BEGIN
+    IF relation IS NULL THEN
+        RAISE EXCEPTION 'relation must not be NULL'
+              USING ERRCODE = 'null_value_not_allowed',
+                    HINT = 'Name a table or view, or pass a SELECT query, holding the target and feature columns.';
+    END IF;
     v := mldb._version_of(model);
     RETURN QUERY EXECUTE format(
         'SELECT %1$I::text, mldb.predict_class(%2$L, %3$s), count(*) FROM %4$s '
@@ -64,6 +69,11 @@ DECLARE
     pos text;
     k integer;
 BEGIN
+    IF relation IS NULL THEN
+        RAISE EXCEPTION 'relation must not be NULL'
+              USING ERRCODE = 'null_value_not_allowed',
+                    HINT = 'Name a table or view, or pass a SELECT query, holding the target and feature columns.';
+    END IF;
     v := mldb._version_of(model);
     IF positive_class IS NULL AND cardinality(v.classes) <> 2 THEN
         RAISE EXCEPTION 'model "%" has % classes: name the positive class', model, cardinality(v.classes)

@@ -5,7 +5,7 @@
 -- change a model, predict needs a grant, the catalog is not writable.
 \set ON_ERROR_STOP 1
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 
 CREATE TABLE lc_d (age float8, sex float8, bmi float8, bp float8, s1 float8, s2 float8,
                    s3 float8, s4 float8, s5 float8, s6 float8, target float8);
@@ -108,6 +108,15 @@ SELECT mldb.grant_predict('lc_a', 'lc_bob');
 RESET ROLE;
 SET ROLE lc_bob;
 SELECT lives_ok($$SELECT mldb.predict('lc_a', 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)$$, 'granted: bob predicts');
+RESET ROLE;
+-- a call site cached by a function must not carry a grant over to another role
+CREATE FUNCTION public.lc_pp() RETURNS float8 LANGUAGE plpgsql AS
+  $$BEGIN RETURN mldb.predict('lc_a', 1, 1, 1, 1, 1, 1, 1, 1, 1, 1); END$$;
+CREATE ROLE lc_mallory;
+SELECT public.lc_pp() IS NOT NULL;
+SET ROLE lc_mallory;
+SELECT throws_ok($$SELECT public.lc_pp()$$, '42501', NULL,
+                 'the cached call site rechecks after SET ROLE');
 RESET ROLE;
 SET ROLE lc_alice;
 SELECT mldb.revoke_predict('lc_a', 'lc_bob');

@@ -95,6 +95,16 @@ SELECT pg_temp.err($$SELECT mldb.retrain('no_such_model')$$);
 SELECT pg_temp.err($$SELECT mldb.update('no_such_model', 'err_t')$$);
 SELECT pg_temp.err($$SELECT mldb.train('e2', 'naive_bayes', 'err_t', 'c', ARRAY['a'], '{"search": {"alpha": [1, 2]}}')$$);
 SELECT pg_temp.err($$SELECT mldb.update('quoted', 'SELECT 1 AS x')$$);
+SELECT pg_temp.err($$SELECT * FROM mldb.confusion_matrix('quoted', NULL)$$);
+SELECT pg_temp.err($$SELECT mldb.train('e3', 'linear_regression', 'SELECT * FROM err_t FOR UPDATE', 'y', ARRAY['a'])$$);
+SELECT pg_temp.err($$SELECT mldb.predict('quoted@ 1', 1.0)$$);
+SELECT pg_temp.err($$SELECT mldb.predict('quoted@+1', 1.0)$$);
+-- a classifier with many classes evaluates (its metrics document is large)
+SELECT (metrics->>'n')::int AS n, jsonb_typeof(metrics->'per_class') AS per_class
+  FROM mldb.train('many', 'naive_bayes', 'SELECT i::float8 AS x, (i % 150)::text AS y FROM generate_series(1, 600) i',
+                  'y', ARRAY['x'], '{"test_size": 0}');
+SELECT jsonb_typeof(mldb.evaluate('many')) AS evaluate_many;
+SELECT mldb.drop_model('many');
 
 -- evaluate / lifecycle mistakes
 SELECT pg_temp.err($$SELECT mldb.evaluate('no_such_model')$$);

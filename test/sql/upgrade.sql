@@ -28,6 +28,13 @@ SELECT mldb.import_model('x', '{"format": "something else"}');
 SELECT mldb.import_model('x', jsonb_set(mldb.export_model('up'), '{format_version}', '99'));
 SELECT mldb.import_model('x', jsonb_set(mldb.export_model('up'), '{versions,0,state}', '"AAAA"'));
 SELECT mldb.import_model('x@1', mldb.export_model('up'));
+SELECT mldb.import_model('x', mldb.export_model('up') - 'versions');
+SELECT mldb.import_model('x', jsonb_set(mldb.export_model('up'), '{versions}', '[]'));
+SELECT mldb.import_model('x', jsonb_set(mldb.export_model('up'), '{model,deployed_version}', '99'));
+SELECT mldb.import_model('x', jsonb_set(mldb.export_model('up'), '{model,options}', '[1]'));
+SELECT mldb.import_model('x', jsonb_set(mldb.export_model('up'), '{versions,0,algorithm}', '"kmeans"'));
+SELECT mldb.import_model('x', jsonb_set(mldb.export_model('up'), '{versions}',
+       (mldb.export_model('up')->'versions') || (mldb.export_model('up')->'versions')));
 \set VERBOSITY default
 SELECT count(*) AS no_half_imports FROM mldb.models WHERE name = 'x';
 SELECT mldb.drop_model('up');
