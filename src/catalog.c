@@ -715,3 +715,23 @@ catalog_import(const char *name, Jsonb *doc)
 	catalog_leave(&s);
 	return states;
 }
+
+/* Does version `version` of model read exactly these features, in order? */
+bool
+catalog_version_has_features(const char *model, int32 version, List *features)
+{
+	CatalogScope s;
+	Oid			types[3] = {TEXTOID, INT4OID, TEXTARRAYOID};
+	Datum		values[3] = {CStringGetTextDatum(model), Int32GetDatum(version),
+	PointerGetDatum(text_list_array(features))};
+	bool		same;
+	bool		isnull;
+
+	catalog_enter(&s);
+	catalog_exec("SELECT count(*) FROM mldb.model_versions WHERE model = $1 AND version = $2 "
+				 "AND features = $3",
+				 3, types, values, NULL, true);
+	same = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == 1;
+	catalog_leave(&s);
+	return same;
+}

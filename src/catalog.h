@@ -51,6 +51,7 @@ extern char *catalog_version_relation(const char *model, int32 version);
 extern void catalog_set_version_metrics(const char *model, int32 version, Jsonb *metrics);
 extern bytea *catalog_fetch_state(const char *model, int32 version, int32 *version_out);
 extern void catalog_drop_model(const char *model);
+extern bool catalog_version_has_features(const char *model, int32 version, List *features);
 extern void catalog_set_predict_role(const char *model, Oid role, bool grant);
 extern int32 catalog_previous_version(const char *model, int32 current);
 extern void catalog_log_evaluation(const char *model, int32 version, const char *relation,

@@ -475,10 +475,25 @@ rowhash_bind(const Oid *types, int nargs)
 	h->conv = palloc(sizeof(NumericConv) * Max(nargs, 1));
 	h->typlen = palloc(sizeof(int16) * Max(nargs, 1));
 	h->typbyval = palloc(sizeof(bool) * Max(nargs, 1));
+	h->labelout = palloc0(sizeof(FmgrInfo *) * Max(nargs, 1));
 	for (int i = 0; i < nargs; i++)
 	{
 		h->conv[i] = featurespec_numeric_conv(types[i]);
 		get_typlenbyval(types[i], &h->typlen[i], &h->typbyval[i]);
+
+		/*
+		 * An enum value is an OID, which pg_dump/pg_restore does not keep:
+		 * hash its label, so a restored model re-selects the same hold-out.
+		 */
+		if (type_is_enum(getBaseType(types[i])))
+		{
+			Oid			outfn;
+			bool		varlena;
+
+			h->labelout[i] = palloc(sizeof(FmgrInfo));
+			getTypeOutputInfo(types[i], &outfn, &varlena);
+			fmgr_info(outfn, h->labelout[i]);
+		}
 	}
 	return h;
 }
@@ -527,6 +542,12 @@ rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnul
 			if (v == 0.0)
 				v = 0.0;		/* -0 and +0 are the same value */
 			memcpy(&k, &v, sizeof(k));
+		}
+		else if (h->labelout[i] != NULL)
+		{
+			char	   *s = OutputFunctionCall(h->labelout[i], values[i]);
+
+			k = hash_bytes_extended((unsigned char *) s, strlen(s), 0);
 		}
 		else if (h->typbyval[i])
 			k = (uint64) values[i];

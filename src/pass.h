@@ -100,6 +100,7 @@ typedef struct RowHasher
 	NumericConv *conv;			/* NULL for non-numeric types */
 	int16	   *typlen;
 	bool	   *typbyval;
+	FmgrInfo  **labelout;		/* enums: hashed by label, not by OID */
 } RowHasher;
 
 extern RowHasher *rowhash_bind(const Oid *types, int nargs);

@@ -345,14 +345,14 @@ metrics_on_holdout(Jsonb *metrics)
 
 /*
  * The deploy rule.  "best": deploy when nothing is deployed, or when the
- * new hold-out score is no worse than the deployed version's (on the
- * algorithm's score metric).  When there is nothing comparable (no
+ * new version reads the same features and its hold-out score is no worse
+ * than the deployed version's (on the algorithm's score metric).  When there is nothing comparable (no
  * hold-out on either side, a different metric, an algorithm without a
  * score), the newer version wins, with a NOTICE saying so.
  */
 static bool
 should_deploy(const char *rule, const CatalogModel *old, bool created,
-			  const MldbAlgorithm *algo, const TrainOutput *out)
+			  const MldbAlgorithm *algo, const TrainOutput *out, List *new_features)
 {
 	Jsonb	   *old_metrics;
 	double		old_score;
@@ -365,6 +365,20 @@ should_deploy(const char *rule, const CatalogModel *old, bool created,
 		return false;
 	if (created || old->deployed_version == 0)
 		return true;
+
+	/*
+	 * Callers of the deployed version pass its features (often by
+	 * position): a version that reads other columns is never deployed
+	 * behind their backs.
+	 */
+	if (!catalog_version_has_features(old->name, old->deployed_version, new_features))
+	{
+		ereport(NOTICE,
+				(errmsg("the new version reads other features than deployed version %d: not deployed",
+						old->deployed_version),
+				 errhint("Update the callers, then deploy it with SELECT mldb.deploy(model, version).")));
+		return false;
+	}
 
 	old_metrics = catalog_version_jsonb(old->name, old->deployed_version, "metrics");
 	old_score = algo->score_metric ? metric_value(old_metrics, algo->score_metric) : NAN;
@@ -650,7 +664,7 @@ store_version(FunctionCallInfo fcinfo, const CatalogModel *spec, const CatalogMo
 	}
 
 	deployed = should_deploy(opt_string(spec->options, "deploy", "best"), old, created,
-							 out->model->algo, out);
+							 out->model->algo, out, spec->features);
 	if (deployed)
 		catalog_set_deployed(spec->name, ver.version);
 

@@ -65,6 +65,8 @@ CREATE TRIGGER model_versions_changed
 SELECT pg_catalog.pg_extension_config_dump('mldb.models', '');
 SELECT pg_catalog.pg_extension_config_dump('mldb.model_versions', '');
 SELECT pg_catalog.pg_extension_config_dump('mldb.evaluations', '');
+-- and the position of its id sequence, or a restored log collides on insert
+SELECT pg_catalog.pg_extension_config_dump('mldb.evaluations_id_seq', '');
 
 -- Only mldb's C code writes the catalog (as the catalog owner, after its
 -- own ownership checks).  Everyone may see which models exist and how they

@@ -48,6 +48,12 @@ SELECT version, deployed FROM mldb.train('lc2', 'linear_regression', 'lc_noisy',
 SELECT version, deployed FROM mldb.train('lc2', 'linear_regression', 'lc_clean', 'y', NULL, '{"seed": 7}');
 SELECT deployed_version FROM mldb.models WHERE name = 'lc2';
 
+-- a version reading other features is never deployed automatically:
+-- callers of the deployed one pass its features
+SELECT version, deployed FROM mldb.train('lc2', 'linear_regression',
+       'SELECT x, y, x * x AS x2 FROM lc_clean', 'y', ARRAY['x', 'x2']);
+SELECT deployed_version FROM mldb.models WHERE name = 'lc2';
+
 -- CALL mldb.create_model is the procedure form of train
 CALL mldb.create_model('lc3', 'ridge', 'lc_clean', 'y', NULL, '{"alpha": 0.5}');
 SELECT name, algorithm, task, target, features, deployed_version FROM mldb.models WHERE name = 'lc3';
