@@ -66,6 +66,7 @@ typedef struct KMeansParams
 	double	   *mean;			/* dim; 0 without standardize */
 	double	   *scale;			/* dim; 1 without standardize */
 	double	   *centers;		/* k x dim, working space */
+	double	   *count;			/* k: training rows per cluster (for update) */
 	double	   *z;				/* dim scratch for predict (one backend, no reentry) */
 } KMeansParams;
 
@@ -510,6 +511,27 @@ sample_working(RowSample *s, const KMeansParams *kp, int rows)
  * Training
  * ---------------------------------------------------------------------
  */
+/* params: k, the centroids on the original scale and the cluster sizes */
+static void
+write_centroids(JsonWriter *w, const FeatureSpec *spec, const KMeansParams *kp)
+{
+	jw_int(w, "k", kp->k);
+	jw_begin_array(w, "centroids");
+	for (int c = 0; c < kp->k; c++)
+	{
+		jw_begin_object(w, NULL);
+		for (int j = 0; j < kp->dim; j++)
+			jw_number(w, featurespec_slot_name(spec, j),
+					  kp->centers[c * kp->dim + j] * kp->scale[j] + kp->mean[j]);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+	jw_begin_array(w, "cluster_sizes");
+	for (int c = 0; c < kp->k; c++)
+		jw_int(w, NULL, (int64) kp->count[c]);
+	jw_end_array(w);
+}
+
 static void
 kmeans_train(const TrainInput *in, TrainOutput *out)
 {
@@ -682,21 +704,10 @@ kmeans_train(const TrainInput *in, TrainOutput *out)
 					 errhint("The training rows have fewer distinct points than k; use a smaller k.")));
 	}
 
+	kp->count = palloc(sizeof(double) * k);
+	memcpy(kp->count, acc->count, sizeof(double) * k);
 	jw_init(&w);
-	jw_int(&w, "k", k);
-	jw_begin_array(&w, "centroids");
-	for (int c = 0; c < k; c++)
-	{
-		jw_begin_object(&w, NULL);
-		for (int j = 0; j < dim; j++)
-			jw_number(&w, featurespec_slot_name(spec, j), kp->centers[c * dim + j] * kp->scale[j] + kp->mean[j]);
-		jw_end_object(&w);
-	}
-	jw_end_array(&w);
-	jw_begin_array(&w, "cluster_sizes");
-	for (int c = 0; c < k; c++)
-		jw_int(&w, NULL, (int64) acc->count[c]);
-	jw_end_array(&w);
+	write_centroids(&w, spec, kp);
 	jw_number(&w, "inertia", train_sse);
 	jw_number(&w, "inertia_mean", train_sse / n_train);
 	jw_number(&w, "silhouette",
@@ -768,6 +779,79 @@ kmeans_train(const TrainInput *in, TrainOutput *out)
 		jw_string(&w, "split", "train");
 	}
 	out->metrics = jw_finish(&w);
+	out->model->params = kp;
+}
+
+/*
+ * mldb.update: a mini-batch step (Sculley 2010, with per-centre learning
+ * rate 1/count): each centre moves to the mean of the points it had and
+ * the new rows assigned to it, then the new rows are scored with the moved
+ * centres (hold-out inertia).  The old rows are not read again, so their
+ * assignments are those of the deployed version.
+ */
+static void
+kmeans_update(const MldbModel *old, const TrainInput *in, TrainOutput *out)
+{
+	const KMeansParams *okp = (const KMeansParams *) old->params;
+	KMeansParams *kp = palloc0(sizeof(KMeansParams));
+	int			k = okp->k;
+	int			dim = okp->dim;
+	PassResult	res;
+	LloydAcc   *acc;
+	double		n_new = 0;
+	double		n = 0;
+	JsonWriter	w;
+
+	*kp = *okp;
+	kp->centers = palloc(sizeof(double) * k * dim);
+	memcpy(kp->centers, okp->centers, sizeof(double) * k * dim);
+	kp->count = palloc(sizeof(double) * k);
+	memcpy(kp->count, okp->count, sizeof(double) * k);
+	kp->z = palloc(sizeof(double) * Max(dim, 1));
+
+	acc = lloyd_pass(kp, in->spec, in->seed, in->test_size, in->from_sql, in->args_sql, &res);
+	out->rows_skipped = res.rows_skipped;
+	for (int c = 0; acc != NULL && c < k; c++)
+		n_new += acc->count[c];
+	if (n_new == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no new training rows to update kmeans model \"%s\" with", in->model_name),
+				 errhint("The relation (or its training split) has no rows with values for the features.")));
+	for (int c = 0; c < k; c++)
+	{
+		if (acc->count[c] > 0)
+		{
+			double		total = kp->count[c] + acc->count[c];
+
+			for (int j = 0; j < dim; j++)
+				kp->centers[c * dim + j] += acc->delta[c * dim + j] / total;
+			kp->count[c] = total;
+		}
+		n += kp->count[c];
+	}
+	out->rows_used = (int64) n;
+
+	/* score the moved centres on the new rows */
+	acc = lloyd_pass(kp, in->spec, in->seed, in->test_size, in->from_sql, in->args_sql, &res);
+
+	jw_init(&w);
+	write_centroids(&w, in->spec, kp);
+	jw_number(&w, "update_rows", n_new);
+	jw_bool(&w, "standardize", kp->standardize);
+	jw_int(&w, "n", (int64) n);
+	out->params = jw_finish(&w);
+
+	out->scores_holdout = acc->ho_n > 0;
+	jw_init(&w);
+	if (out->scores_holdout)
+	{
+		jw_number(&w, "inertia", acc->ho_sse / acc->ho_n);
+		jw_number(&w, "inertia_sum", acc->ho_sse);
+		jw_int(&w, "n", (int64) acc->ho_n);
+		jw_string(&w, "split", "holdout");
+		out->metrics = jw_finish(&w);
+	}
 	out->model->params = kp;
 }
 
@@ -873,6 +957,7 @@ kmeans_write(StringInfo buf, const MldbModel *m)
 	bin_write_float8_array(buf, kp->mean, kp->dim);
 	bin_write_float8_array(buf, kp->scale, kp->dim);
 	bin_write_float8_array(buf, kp->centers, kp->k * kp->dim);
+	bin_write_float8_array(buf, kp->count, kp->k);
 }
 
 static void *
@@ -890,6 +975,7 @@ kmeans_read(BinReader *r, const MldbModel *m)
 	kp->mean = bin_read_float8_array(r, kp->dim);
 	kp->scale = bin_read_float8_array(r, kp->dim);
 	kp->centers = bin_read_float8_array(r, kp->k * kp->dim);
+	kp->count = bin_read_float8_array(r, kp->k);
 	kp->z = palloc(sizeof(double) * Max(kp->dim, 1));
 	return kp;
 }
@@ -897,7 +983,7 @@ kmeans_read(BinReader *r, const MldbModel *m)
 const MldbAlgorithm kmeans_algorithm = {
 	.name = "kmeans", .id = 5, .task = MLDB_TASK_CLUSTERING,
 	.score_metric = "inertia", .score_higher_is_better = false,
-	.options = kmeans_options, .train = kmeans_train,
+	.options = kmeans_options, .train = kmeans_train, .update = kmeans_update,
 	.predict = kmeans_predict, .write = kmeans_write, .read = kmeans_read,
 	.transform_dim = kmeans_transform_dim, .transform = kmeans_transform,
 	.evaluate = kmeans_evaluate,

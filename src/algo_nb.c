@@ -39,6 +39,7 @@ typedef struct NbParams
 	double	   *mean;			/* K x d: numeric slots */
 	double	   *var;			/* K x d: numeric slots, smoothed */
 	double	   *log_prob;		/* K x d: categorical slots, log P(level | class) */
+	struct NbAcc *acc;			/* the training statistics, for update */
 } NbParams;
 
 static const OptionDef nb_options[] = {
@@ -159,21 +160,12 @@ slot_column(const FeatureSpec *spec, int j)
 	return NULL;
 }
 
-static void
-nb_train(const TrainInput *in, TrainOutput *out)
+/* One PASS_NB over the training rows of in. */
+static NbAcc *
+nb_pass(const TrainInput *in, TrainOutput *out)
 {
-	const FeatureSpec *spec = in->spec;
-	double		alpha = opt_number(in->options, "alpha", 1.0);
-	double		var_smoothing = opt_number(in->options, "var_smoothing", 1e-9);
 	PassCtx		ctx = {0};
 	PassResult	res;
-	NbAcc	   *a;
-	NbParams   *np = palloc0(sizeof(NbParams));
-	double		N = 0;
-	double		eps = 0;
-	int			K = spec->nclasses;
-	int			d = spec->dim;
-	JsonWriter	w;
 
 	ctx.kind = PASS_NB;
 	ctx.spec = in->spec;
@@ -183,7 +175,37 @@ nb_train(const TrainInput *in, TrainOutput *out)
 	ctx.skip_holdout = true;
 	res = pass_run(&ctx, in->from_sql, in->args_sql);
 	out->rows_skipped = res.rows_skipped;
-	a = res.acc ? (NbAcc *) res.acc : (NbAcc *) nb_create(&ctx);
+	return res.acc ? (NbAcc *) res.acc : (NbAcc *) nb_create(&ctx);
+}
+
+static void nb_fit(const FeatureSpec *spec, NbAcc *a, Jsonb *options, TrainOutput *out);
+
+static void
+nb_train(const TrainInput *in, TrainOutput *out)
+{
+	const FeatureSpec *spec = in->spec;
+	NbAcc	   *a;
+
+	a = nb_pass(in, out);
+	nb_fit(spec, a, in->options, out);
+}
+
+/*
+ * The model from the per-class sufficient statistics (kept in the state,
+ * so that mldb.update can add new rows' statistics and fit again).
+ */
+static void
+nb_fit(const FeatureSpec *spec, NbAcc *a, Jsonb *options, TrainOutput *out)
+{
+	double		alpha = opt_number(options, "alpha", 1.0);
+	double		var_smoothing = opt_number(options, "var_smoothing", 1e-9);
+	NbParams   *np = palloc0(sizeof(NbParams));
+	double		N = 0;
+	double		eps = 0;
+	int			K = spec->nclasses;
+	int			d = spec->dim;
+	JsonWriter	w;
+
 	for (int k = 0; k < K; k++)
 		N += a->n[k];
 	out->rows_used = (int64) N;
@@ -280,8 +302,22 @@ nb_train(const TrainInput *in, TrainOutput *out)
 	jw_number(&w, "var_smoothing", var_smoothing);
 	jw_number(&w, "epsilon", eps);
 	out->params = jw_finish(&w);
+	np->acc = a;
 	out->model->params = np;
 	/* metrics: left NULL, the driver evaluates the stored version */
+}
+
+/* mldb.update: the stored statistics plus the new rows', fitted again. */
+static void
+nb_update(const MldbModel *old, const TrainInput *in, TrainOutput *out)
+{
+	const NbParams *onp = (const NbParams *) old->params;
+	NbAcc	   *a = nb_pass(in, out);
+	PassCtx		ctx = {0};
+
+	ctx.spec = in->spec;
+	nb_merge(a, onp->acc, &ctx);
+	nb_fit(in->spec, a, in->options, out);
 }
 
 /* Joint log-likelihood per class, then the normalised probabilities. */
@@ -360,6 +396,9 @@ nb_write_params(StringInfo buf, const MldbModel *m)
 	bin_write_float8_array(buf, np->mean, np->K * np->d);
 	bin_write_float8_array(buf, np->var, np->K * np->d);
 	bin_write_float8_array(buf, np->log_prob, np->K * np->d);
+	bin_write_float8_array(buf, np->acc->n, np->K);
+	bin_write_float8_array(buf, np->acc->mean, np->K * np->d);
+	bin_write_float8_array(buf, np->acc->m2, np->K * np->d);
 }
 
 static void *
@@ -375,13 +414,19 @@ nb_read_params(BinReader *r, const MldbModel *m)
 	np->mean = bin_read_float8_array(r, np->K * np->d);
 	np->var = bin_read_float8_array(r, np->K * np->d);
 	np->log_prob = bin_read_float8_array(r, np->K * np->d);
+	np->acc = palloc(sizeof(NbAcc));
+	np->acc->K = np->K;
+	np->acc->d = np->d;
+	np->acc->n = bin_read_float8_array(r, np->K);
+	np->acc->mean = bin_read_float8_array(r, np->K * np->d);
+	np->acc->m2 = bin_read_float8_array(r, np->K * np->d);
 	return np;
 }
 
 const MldbAlgorithm naive_bayes_algorithm = {
 	.name = "naive_bayes", .id = 8, .task = MLDB_TASK_CLASSIFICATION,
 	.score_metric = "accuracy", .score_higher_is_better = true,
-	.options = nb_options, .train = nb_train,
+	.options = nb_options, .train = nb_train, .update = nb_update,
 	.predict = nb_predict, .predict_proba = nb_predict_proba,
 	.write = nb_write_params, .read = nb_read_params,
 };

@@ -710,7 +710,7 @@ mldb_update(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("model \"%s\" (%s) cannot be updated incrementally", model_name,
 						old_model->algo->name),
-				 errhint("Only the linear family keeps the sufficient statistics it needs; use SELECT mldb.retrain('%s').",
+				 errhint("The linear family, naive_bayes and kmeans can; use SELECT mldb.retrain('%s').",
 						 model_name)));
 
 	/* the new rows, read as the deployed version reads its training rows */

@@ -5,7 +5,7 @@
 -- change a model, predict needs a grant, the catalog is not writable.
 \set ON_ERROR_STOP 1
 BEGIN;
-SELECT plan(28);
+SELECT plan(30);
 
 CREATE TABLE lc_d (age float8, sex float8, bmi float8, bp float8, s1 float8, s2 float8,
                    s3 float8, s4 float8, s5 float8, s6 float8, target float8);
@@ -57,9 +57,24 @@ SELECT throws_ok($$SELECT mldb.update('lc_u', 'SELECT 1 AS x')$$, '42703', NULL,
                  'update needs the feature columns');
 CREATE TABLE lc_iris (a float8, b float8, c float8, d float8, species text);
 \copy lc_iris from 'test/data/iris.csv' csv header
-SELECT mldb.train('lc_km', 'kmeans', 'lc_iris', NULL, ARRAY['a','b','c','d'], '{"k": 3}') IS NOT NULL;
-SELECT throws_ok($$SELECT mldb.update('lc_km', 'lc_iris')$$, '0A000', NULL,
+SELECT mldb.train('lc_tree', 'decision_tree', 'lc_iris', 'species', ARRAY['a','b','c','d']) IS NOT NULL;
+SELECT throws_ok($$SELECT mldb.update('lc_tree', 'lc_iris')$$, '0A000', NULL,
                  'models without sufficient statistics say to retrain');
+
+-- naive bayes keeps its per-class moments: update = training on all rows
+ALTER TABLE lc_iris ADD COLUMN id serial;
+CREATE TABLE lc_iris_a AS SELECT * FROM lc_iris WHERE id % 3 <> 0;
+CREATE TABLE lc_iris_b AS SELECT * FROM lc_iris WHERE id % 3 = 0;
+SELECT mldb.train('lc_nb', 'naive_bayes', 'lc_iris_a', 'species', ARRAY['a','b','c','d'], '{"test_size": 0}') IS NOT NULL;
+SELECT mldb.update('lc_nb', 'lc_iris_b') IS NOT NULL;
+SELECT mldb.train('lc_nb_full', 'naive_bayes', 'lc_iris', 'species', ARRAY['a','b','c','d'], '{"test_size": 0}') IS NOT NULL;
+SELECT ok(max(abs(p - q)) < 1e-9, 'naive bayes update predicts as a training on all rows')
+  FROM lc_iris i, unnest(mldb.predict_proba('lc_nb@2', i), mldb.predict_proba('lc_nb_full', i)) AS u(p, q);
+-- kmeans: a mini-batch step; sizes add up, centres are the running means
+SELECT mldb.train('lc_km', 'kmeans', 'lc_iris_a', NULL, ARRAY['a','b','c','d'], '{"k": 3, "test_size": 0}') IS NOT NULL;
+SELECT mldb.update('lc_km', 'lc_iris_b') IS NOT NULL;
+SELECT is((SELECT sum(s::int) FROM mldb.model_versions, jsonb_array_elements_text(params->'cluster_sizes') s
+            WHERE model = 'lc_km' AND version = 2), 150::bigint, 'kmeans update counts every row');
 
 -- evaluate calls are logged
 SELECT mldb.evaluate('lc_u') IS NOT NULL;
