@@ -511,6 +511,20 @@ sample_working(RowSample *s, const KMeansParams *kp, int rows)
  * Training
  * ---------------------------------------------------------------------
  */
+/* metrics: mean inertia (the deploy rule's score) and its sum */
+static Jsonb *
+inertia_metrics(double sse, double n, const char *split)
+{
+	JsonWriter	w;
+
+	jw_init(&w);
+	jw_number(&w, "inertia", sse / n);
+	jw_number(&w, "inertia_sum", sse);
+	jw_int(&w, "n", (int64) n);
+	jw_string(&w, "split", split);
+	return jw_finish(&w);
+}
+
 /* params: k, the centroids on the original scale and the cluster sizes */
 static void
 write_centroids(JsonWriter *w, const FeatureSpec *spec, const KMeansParams *kp)
@@ -763,22 +777,8 @@ kmeans_train(const TrainInput *in, TrainOutput *out)
 	out->training_info = jw_finish(&w);
 
 	out->scores_holdout = acc->ho_n > 0;
-	jw_init(&w);
-	if (out->scores_holdout)
-	{
-		jw_number(&w, "inertia", acc->ho_sse / acc->ho_n);
-		jw_number(&w, "inertia_sum", acc->ho_sse);
-		jw_int(&w, "n", (int64) acc->ho_n);
-		jw_string(&w, "split", "holdout");
-	}
-	else
-	{
-		jw_number(&w, "inertia", train_sse / n_train);
-		jw_number(&w, "inertia_sum", train_sse);
-		jw_int(&w, "n", (int64) n_train);
-		jw_string(&w, "split", "train");
-	}
-	out->metrics = jw_finish(&w);
+	out->metrics = out->scores_holdout ? inertia_metrics(acc->ho_sse, acc->ho_n, "holdout") :
+		inertia_metrics(train_sse, n_train, "train");
 	out->model->params = kp;
 }
 
@@ -843,15 +843,8 @@ kmeans_update(const MldbModel *old, const TrainInput *in, TrainOutput *out)
 	out->params = jw_finish(&w);
 
 	out->scores_holdout = acc->ho_n > 0;
-	jw_init(&w);
 	if (out->scores_holdout)
-	{
-		jw_number(&w, "inertia", acc->ho_sse / acc->ho_n);
-		jw_number(&w, "inertia_sum", acc->ho_sse);
-		jw_int(&w, "n", (int64) acc->ho_n);
-		jw_string(&w, "split", "holdout");
-		out->metrics = jw_finish(&w);
-	}
+		out->metrics = inertia_metrics(acc->ho_sse, acc->ho_n, "holdout");
 	out->model->params = kp;
 }
 
