@@ -77,7 +77,7 @@ cat_rehash(CatCounts *c)
 }
 
 static void
-cat_add(CatCounts *c, const char *s, int len, double count, const char *column)
+cat_add(CatCounts *c, const char *s, int len, double count, const FeatureColumn *column)
 {
 	uint32		h = hash_bytes((const unsigned char *) s, len) & c->mask;
 
@@ -92,10 +92,16 @@ cat_add(CatCounts *c, const char *s, int len, double count, const char *column)
 		}
 		h = (h + 1) & c->mask;
 	}
+	if (c->n >= mldb_max_distinct && column->is_label)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("target \"%s\" has more than %d distinct labels", column->name,
+						mldb_max_distinct),
+				 errhint("Is it really a class label? Use a regression, or group the labels in a query passed as relation.")));
 	if (c->n >= mldb_max_distinct)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("categorical feature \"%s\" has more than %d distinct values", column,
+				 errmsg("categorical feature \"%s\" has more than %d distinct values", column->name,
 						mldb_max_distinct),
 				 errhint("Leave the column out of features (an identifier is not a category), bucket it in a query passed as relation, or raise mldb.max_distinct; max_categories then keeps the most frequent values.")));
 	if (c->n == c->cap)
@@ -171,7 +177,7 @@ profile_add_raw(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot,
 			const char *s = featurespec_datum_text(&b->cols[i], values[i], &len);
 
 			c->n++;
-			cat_add(&c->cats, s, len, 1, ctx->spec->cols[i].name);
+			cat_add(&c->cats, s, len, 1, &ctx->spec->cols[i]);
 		}
 	}
 	MemoryContextSwitchTo(old);
@@ -195,7 +201,7 @@ profile_merge(void *a, void *o, const PassCtx *ctx)
 		{
 			for (int k = 0; k < y->cats.n; k++)
 				cat_add(&x->cats, y->cats.keys[k], y->cats.lens[k], y->cats.counts[k],
-						ctx->spec->cols[i].name);
+						&ctx->spec->cols[i]);
 			x->n = n;
 			continue;
 		}
@@ -269,7 +275,7 @@ profile_read(BinReader *r, const PassCtx *ctx)
 			{
 				char	   *s = bin_read_string(r);
 
-				cat_add(&c->cats, s, strlen(s), bin_read_float8(r), ctx->spec->cols[i].name);
+				cat_add(&c->cats, s, strlen(s), bin_read_float8(r), &ctx->spec->cols[i]);
 			}
 		}
 	}
