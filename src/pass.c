@@ -439,7 +439,27 @@ pass_run(const PassCtx *ctx_in, const char *from_sql, const char *args_sql)
 	SPI_connect();
 	if (mldb_explain_passes)
 		explain_pass(sql.data);
-	ret = SPI_execute(sql.data, true, 0);
+
+	/*
+	 * An error inside the scan (a bad value, a cancel, a timeout) would name
+	 * the generated query, hex context and all; name the pass instead.
+	 */
+	PG_TRY();
+	{
+		ret = SPI_execute(sql.data, true, 0);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(caller);
+		e = CopyErrorData();
+		FlushErrorState();
+		e->context = psprintf("mldb training pass \"%s\" over %s",
+							  pass_kinds[ctx->kind]->name, from_sql);
+		ReThrowError(e);
+	}
+	PG_END_TRY();
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "training pass failed: SPI_execute returned %d", ret);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
