@@ -9,9 +9,10 @@
  *	    in another session is seen by this session's next statement;
  *	  - per call site (fn_extra), the argument layout and its converters,
  *	    chosen once from the argument types.
- *	  The invalidation callback only marks the cache stale; memory is freed
- *	  at the start of the next lookup, never under a caller that may still
- *	  hold a model pointer (a detoast inside a call can fire the callback).
+ *	  The invalidation callback only marks the cache stale; the next lookup
+ *	  starts a new cache and hands the old one to the transaction, which
+ *	  frees it at its end: a model pointer stays valid for the whole
+ *	  transaction that obtained it, whatever the catalog does meanwhile.
  *
  *	  The argument forms: one composite (columns matched by name), one
  *	  numeric array (positional), one jsonb object (keys by name), or the
@@ -120,13 +121,16 @@ model_cache_reset(void)
 {
 	HASHCTL		ctl;
 
-	if (cache_cxt == NULL)
-	{
-		cache_cxt = AllocSetContextCreate(TopMemoryContext, "mldb model cache",
-										  ALLOCSET_DEFAULT_SIZES);
-	}
-	else
-		MemoryContextReset(cache_cxt);
+	/*
+	 * Callers may still hold models of the old cache (a training that
+	 * stored a version and evaluates it, a scan whose query deploys): the
+	 * old cache lives on until the end of the transaction instead of being
+	 * freed here.  Call sites notice the new generation and look again.
+	 */
+	if (cache_cxt != NULL)
+		MemoryContextSetParent(cache_cxt, TopTransactionContext);
+	cache_cxt = AllocSetContextCreate(TopMemoryContext, "mldb model cache",
+									  ALLOCSET_DEFAULT_SIZES);
 	ctl.keysize = MODEL_REF_LEN;
 	ctl.entrysize = sizeof(ModelCacheEntry);
 	ctl.hcxt = cache_cxt;
