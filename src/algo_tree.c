@@ -8,6 +8,9 @@
  *	  training split for the bin edges, then a PASS_TREE_DATA pass
  *	  materialises the binned rows in memory.  Trees are grown on the
  *	  bins; a split stores the raw edge, so predict compares raw values.
+ *	  Numeric NULLs (unless the option "impute" is given) get a missing
+ *	  bin and a learned side at each split (tree.c); the model's spec
+ *	  encodes them as NaN (MISSING_NATIVE).
  *
  *	  - decision_tree: CART (squared error / Gini), as scikit-learn's
  *	    DecisionTreeRegressor/Classifier on binned features;
@@ -105,15 +108,43 @@ init_ctx(PassCtx *ctx, const TrainInput *in, int kind)
 }
 
 /*
+ * The model's spec.  Numeric NULLs reach the passes as indicators
+ * (native_missing, unless the option "impute" was given): the model
+ * takes them as NaN (MISSING_NATIVE), which goes to a missing bin in
+ * training and the learned way at predict; the indicator slots go.
+ */
+static const FeatureSpec *
+tree_final_spec(const TrainInput *in, TrainOutput *out)
+{
+	FeatureSpec *spec = NULL;
+
+	for (int i = 0; i < in->spec->ncols; i++)
+		if (in->spec->cols[i].missing == MISSING_INDICATOR)
+		{
+			if (spec == NULL)
+				spec = featurespec_copy(in->spec);
+			spec->cols[i].missing = MISSING_NATIVE;
+			spec->cols[i].impute = NAN;
+		}
+	if (spec == NULL)
+		return in->spec;
+	featurespec_layout(spec);
+	out->spec = spec;
+	out->model->spec = spec;
+	return spec;
+}
+
+/*
  * The binned training rows: bin edges from a row sample, then one pass
  * binning every training row (or, beyond mldb.tree_memory, a uniform
  * sample of them).  bytes_per_row estimates the training's own arrays
- * per row on top of the bins.
+ * per row on top of the bins.  dim: the model's slots (the pass's, less
+ * missing-value indicators, which become NaN in the slot they flag).
  */
 static TreeData *
-tree_load(const TrainInput *in, TrainOutput *out, int max_bins, int bytes_per_row)
+tree_load(const TrainInput *in, TrainOutput *out, int dim, int max_bins, int bytes_per_row)
 {
-	int			dim = in->spec->dim;
+	const FeatureSpec *ps = in->spec;
 	PassCtx		ctx;
 	PassResult	res;
 	SampleAcc  *sample;
@@ -121,7 +152,7 @@ tree_load(const TrainInput *in, TrainOutput *out, int max_bins, int bytes_per_ro
 	TreeDataAcc *acc;
 	TreeData   *d;
 	int64		budget;
-	int			capacity = Min(TREE_BIN_SAMPLE, Max(1000, TREE_BIN_SAMPLE_BYTES / (8 * Max(dim, 1))));
+	int			capacity = Min(TREE_BIN_SAMPLE, Max(1000, TREE_BIN_SAMPLE_BYTES / (8 * Max(ps->dim, 1))));
 
 	init_ctx(&ctx, in, PASS_SAMPLE);
 	sample_pass_extra(&ctx, capacity);
@@ -135,7 +166,27 @@ tree_load(const TrainInput *in, TrainOutput *out, int max_bins, int bytes_per_ro
 				 errhint("Check the relation, or the query's WHERE clause and test_size.")));
 	/* the sample's rows in any order: each column is sorted anyway */
 	sample = (SampleAcc *) res.acc;
-	binner = tree_binner_build(sample->sample->x, sample->sample->n, dim, max_bins);
+	if (ps->dim == dim)
+		binner = tree_binner_build(sample->sample->x, sample->sample->n, dim, max_bins);
+	else
+	{
+		/* the sample in the model's layout, NaN where a value is missing */
+		const RowSample *rs = sample->sample;
+		double	   *x = tree_alloc(sizeof(double) * (Size) Max(rs->n, 1) * Max(dim, 1));
+
+		for (int r = 0; r < rs->n; r++)
+		{
+			const double *src = rs->x + (Size) r * rs->dim;
+			double	   *dst = x + (Size) r * dim;
+
+			memcpy(dst, src, sizeof(double) * dim);
+			for (int i = 0; i < ps->ncols; i++)
+				if (ps->cols[i].indicator >= 0 && src[ps->cols[i].indicator] != 0)
+					dst[ps->cols[i].offset] = NAN;
+		}
+		binner = tree_binner_build(x, rs->n, dim, max_bins);
+		pfree(x);
+	}
 
 	budget = (int64) mldb_tree_memory * 1024 / (2 * dim + 16 + bytes_per_row);
 	init_ctx(&ctx, in, PASS_TREE_DATA);
@@ -211,7 +262,7 @@ model_new(int kind, int nout, Forest *f)
 static void
 forest_train(const TrainInput *in, TrainOutput *out, bool is_forest)
 {
-	const FeatureSpec *spec = in->spec;
+	const FeatureSpec *spec = tree_final_spec(in, out);
 	int			K = spec->nclasses;
 	int			C = K > 0 ? K : 1;
 	int			ntrees = is_forest ? (int) opt_int(in->options, "n_estimators", 100) : 1;
@@ -233,7 +284,7 @@ forest_train(const TrainInput *in, TrainOutput *out, bool is_forest)
 	JsonWriter	jw;
 	int			n;
 
-	d = tree_load(in, out, (int) opt_int(in->options, "max_bins", TREE_MAX_BINS),
+	d = tree_load(in, out, spec->dim, (int) opt_int(in->options, "max_bins", TREE_MAX_BINS),
 				  8 * C + 8 + 8 * C + 8 + 12 + (bootstrap ? 8 * C + 4 : 0));
 	n = d->n;
 
@@ -411,7 +462,7 @@ sigmoid(double z)
 static void
 gb_train(const TrainInput *in, TrainOutput *out)
 {
-	const FeatureSpec *spec = in->spec;
+	const FeatureSpec *spec = tree_final_spec(in, out);
 	int			K = spec->nclasses;
 	int			nout = K > 2 ? K : 1;
 	int			rounds = (int) opt_int(in->options, "n_estimators", 100);
@@ -431,7 +482,7 @@ gb_train(const TrainInput *in, TrainOutput *out)
 	int			n;
 	const double eps = 2.220446049250313e-16;
 
-	d = tree_load(in, out, (int) opt_int(in->options, "max_bins", TREE_MAX_BINS),
+	d = tree_load(in, out, spec->dim, (int) opt_int(in->options, "max_bins", TREE_MAX_BINS),
 				  24 * nout + 8 + 8 + 12);
 	n = d->n;
 
@@ -598,6 +649,24 @@ tree_outputs(const TreeModel *tm, const double *x, double *out)
 
 	memcpy(xe, x, sizeof(double) * f->dim);
 	xe[f->dim] = -get_float8_infinity();
+	for (int j = 0; j < f->dim; j++)
+		if (isnan(x[j]))
+		{
+			/* a missing value: the node-by-node walk that knows its way */
+			for (int k = 0; k < tm->nout; k++)
+				out[k] = tm->base[k];
+			for (int t = 0; t < f->ntrees; t++)
+			{
+				const double *v = f->value + (Size) forest_leaf(f, t, x) * f->nvalues;
+
+				if (tm->kind == TREE_GB)
+					out[tm->tree_out[t]] += v[0];
+				else
+					for (int k = 0; k < tm->nout; k++)
+						out[k] += v[k];
+			}
+			goto average;
+		}
 	if (f->nvalues == 1 && tm->nout == 1)
 		out[0] = forest_sum(f, xe) + tm->base[0];
 	else
@@ -621,6 +690,7 @@ tree_outputs(const TreeModel *tm, const double *x, double *out)
 			}
 		}
 	}
+average:
 	if (tm->kind != TREE_GB)
 		for (int k = 0; k < tm->nout; k++)
 			out[k] /= f->ntrees;
@@ -778,7 +848,8 @@ static const MldbAlgorithm *tree_for_target(const MldbAlgorithm *self, Jsonb *op
 #define TREE_ALGORITHM(NAME, ID, TASK, OPTS, TRAIN) { \
 	.name = NAME, .id = ID, .task = TASK, .options = OPTS, \
 	.score_metric = TASK == MLDB_TASK_REGRESSION ? "r2" : "accuracy", \
-	.score_higher_is_better = true, .for_target = tree_for_target, \
+	.score_higher_is_better = true, .native_missing = true, \
+	.for_target = tree_for_target, \
 	.train = TRAIN, .predict = tree_predict, \
 	.predict_proba = tree_predict_proba, \
 	.explain = tree_explain, .write = tree_write, .read = tree_read }

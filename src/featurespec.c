@@ -8,7 +8,8 @@
  *
  *	  Numeric columns (smallint, integer, bigint, real, double precision,
  *	  numeric) encode to one slot; a NULL or non-finite value follows the
- *	  column's MissingRule.  Categorical columns (text, varchar, char, bool,
+ *	  column's MissingRule (imputed, row dropped, indicator slot, or NaN
+ *	  for models that handle it natively).  Categorical columns (text, varchar, char, bool,
  *	  enums) encode one-hot over their training vocabulary: NULL is its own
  *	  level when it occurred in training, values beyond max_categories share
  *	  the __other__ level, and a value never seen encodes as all zeros.
@@ -239,7 +240,7 @@ featurespec_read(BinReader *r)
 		c->impute = bin_read_float8(r);
 		c->nlevels = bin_read_int32(r);
 		if ((c->kind != FEATURE_NUMERIC && c->kind != FEATURE_CATEGORICAL) ||
-			c->missing < MISSING_IMPUTE || c->missing > MISSING_INDICATOR ||
+			c->missing < MISSING_IMPUTE || c->missing > MISSING_NATIVE ||
 			c->nlevels < 0 || (Size) c->nlevels > r->len - r->pos)
 			bin_corrupted(r, "invalid feature column");
 		c->levels = palloc(sizeof(char *) * Max(c->nlevels, 1));
@@ -454,6 +455,9 @@ featurespec_encode(const FeatureBinding *b, const Datum *values,
 				case MISSING_INDICATOR:
 					x[c->offset] = 0.0;
 					x[c->indicator] = 1.0;
+					break;
+				case MISSING_NATIVE:
+					x[c->offset] = NAN;
 					break;
 				default:
 					x[c->offset] = c->impute;

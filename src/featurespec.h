@@ -24,9 +24,13 @@ typedef enum MissingRule
 {
 	MISSING_IMPUTE = 1,			/* the constant impute */
 	MISSING_DROP = 2,			/* the row is skipped (counted) */
-	MISSING_INDICATOR = 3		/* 0, and a 1 in slot indicator: lets an
+	MISSING_INDICATOR = 3,		/* 0, and a 1 in slot indicator: lets an
 								 * algorithm derive the impute value from
 								 * the same pass (algo_linear.c) */
+	MISSING_NATIVE = 4			/* NaN: the model handles missing values
+								 * itself (the trees' missing bin); impute
+								 * is NaN too, so code that substitutes
+								 * impute for a missing value gets NaN */
 } MissingRule;
 
 typedef struct FeatureColumn

@@ -104,6 +104,14 @@ typedef struct MldbAlgorithm
 	 */
 	bool		onehot_drop_first;
 	bool		deferred_impute;
+
+	/*
+	 * Missing values handled by the model (the trees' missing bin): unless
+	 * the option "impute" is given, numeric NULLs reach the passes as
+	 * MISSING_INDICATOR and the algorithm's final spec (TrainOutput.spec)
+	 * makes them MISSING_NATIVE, NaN at predict.
+	 */
+	bool		native_missing;
 	bool		supports_search;	/* honours search/cv (else they are an error) */
 
 	/*

@@ -497,8 +497,10 @@ set_classes(FeatureSpec *spec, const ColumnProfile *cp, Oid target_type)
  * Fix the encoding of every feature (API.md "Common options"): the
  * profiling pass gives vocabularies and means; it is skipped when every
  * feature is numeric and the algorithm can take missing values as
- * indicators and derive the means from its own pass (the linear family).
- * Returns feature_stats, or NULL when no profile was made.
+ * indicators and derive the means from its own pass (the linear family),
+ * or handles missing values itself (native_missing: the trees, unless the
+ * option "impute" is given).  Returns feature_stats, or NULL when no
+ * profile was made.
  */
 static char *
 prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
@@ -507,6 +509,8 @@ prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
 	const char *impute = opt_string(in->options, "impute", "mean");
 	int			max_categories = (int) opt_int(in->options, "max_categories", DEFAULT_MAX_CATEGORIES);
 	bool		mean = strcmp(impute, "mean") == 0;
+	/* numeric NULLs as indicators, turned into NaN by the algorithm */
+	bool		native = algo->native_missing && !opt_present(in->options, "impute");
 	bool		has_numeric = false;
 	Profile    *p = NULL;
 	double	   *medians = NULL;
@@ -516,7 +520,7 @@ prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
 		has_numeric |= spec->cols[i].kind == FEATURE_NUMERIC;
 
 	if (featurespec_has_categorical(spec) || algo->task == MLDB_TASK_CLASSIFICATION ||
-		(mean && has_numeric && !algo->deferred_impute))
+		(mean && has_numeric && !algo->deferred_impute && !native))
 	{
 		/* profile the target (as a plain column) and the features */
 		FeatureSpec *ps = palloc0(sizeof(FeatureSpec));
@@ -551,7 +555,9 @@ prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
 			continue;
 		}
 		c->missing = MISSING_IMPUTE;
-		if (strcmp(impute, "drop") == 0)
+		if (native)
+			c->missing = MISSING_INDICATOR;
+		else if (strcmp(impute, "drop") == 0)
 			c->missing = MISSING_DROP;
 		else if (strcmp(impute, "zero") == 0)
 			c->impute = 0.0;

@@ -5,6 +5,8 @@
  *	    scikit-learn's HistGradientBoosting rule (midpoints between distinct
  *	    values when there are few, else the "midpoint" percentiles), so that
  *	    on the same rows the bins, and hence the trees, are the same;
+ *	    missing values (NaN) in a bin of their own, whose side each split
+ *	    learns (scikit-learn's and XGBoost's two scans);
  *	  - PASS_TREE_DATA, the pass that materialises the binned training
  *	    rows (a uint8 per slot), bounded by mldb.tree_memory;
  *	  - tree growth on gradient/hessian histograms with the subtraction
@@ -101,6 +103,7 @@ tree_binner_build(const double *x, int n, int dim, int max_bins)
 	b->nbins = palloc(sizeof(int) * Max(dim, 1));
 	b->edge_off = palloc(sizeof(int) * (dim + 1));
 	b->hist_off = palloc(sizeof(int) * (dim + 1));
+	b->missing = palloc0(sizeof(bool) * Max(dim, 1));
 	b->edges = palloc(sizeof(double) * Max((Size) dim * (max_bins - 1), 1));
 	for (int j = 0; j < dim; j++)
 	{
@@ -151,6 +154,7 @@ tree_binner_read(BinReader *r, int dim)
 	b->nbins = palloc(sizeof(int) * Max(dim, 1));
 	b->edge_off = palloc(sizeof(int) * (dim + 1));
 	b->hist_off = palloc(sizeof(int) * (dim + 1));
+	b->missing = palloc0(sizeof(bool) * Max(dim, 1));
 	b->edge_off[0] = 0;
 	b->hist_off[0] = 0;
 	for (int j = 0; j < dim; j++)
@@ -187,7 +191,7 @@ tree_data_extra(PassCtx *ctx, const TreeBinner *b, int64 max_rows)
 }
 
 static void
-tree_data_params(const PassCtx *ctx, int64 *max_rows, TreeBinner **b)
+tree_data_params(const PassCtx *ctx, int dim, int64 *max_rows, TreeBinner **b)
 {
 	BinReader	r;
 
@@ -195,7 +199,7 @@ tree_data_params(const PassCtx *ctx, int64 *max_rows, TreeBinner **b)
 	*max_rows = bin_read_int64(&r);
 	if (*max_rows < 1)
 		bin_corrupted(&r, "row budget out of range");
-	*b = tree_binner_read(&r, ctx->spec->dim);
+	*b = tree_binner_read(&r, dim);
 	bin_read_end(&r);
 }
 
@@ -229,9 +233,25 @@ static void *
 tree_data_create(const PassCtx *ctx)
 {
 	TreeDataAcc *a = palloc0(sizeof(TreeDataAcc));
+	const FeatureSpec *spec = ctx->spec;
 
-	a->dim = ctx->spec->dim;
-	tree_data_params(ctx, &a->max_rows, &a->binner);
+	/*
+	 * Missing-value indicators (the trees' native missing values reach
+	 * the pass as MISSING_INDICATOR): the flagged slot is binned as NaN,
+	 * into its missing bin, and the indicator slots are not binned.  They
+	 * come after every other slot (featurespec_layout).
+	 */
+	a->ind_slot = palloc(sizeof(int) * Max(spec->ncols, 1));
+	a->ind_value = palloc(sizeof(int) * Max(spec->ncols, 1));
+	for (int i = 0; i < spec->ncols; i++)
+		if (spec->cols[i].indicator >= 0)
+		{
+			a->ind_slot[a->nind] = spec->cols[i].indicator;
+			a->ind_value[a->nind] = spec->cols[i].offset;
+			a->nind++;
+		}
+	a->dim = spec->dim - a->nind;
+	tree_data_params(ctx, a->dim, &a->max_rows, &a->binner);
 	a->cutoff = PG_UINT64_MAX;
 	return a;
 }
@@ -334,6 +354,9 @@ tree_data_add(void *acc, const PassCtx *ctx, int slot, uint64 rowhash, double y,
 	a->seen++;
 	for (int j = 0; j < a->dim; j++)
 		bins[j] = (uint8) tree_bin_of(a->binner, j, x[j]);
+	for (int k = 0; k < a->nind; k++)
+		if (x[a->ind_slot[k]] != 0)
+			bins[a->ind_value[k]] = (uint8) a->binner->nbins[a->ind_value[k]];
 	data_append(a, rowhash_sample_key(rowhash), y, bins);
 	if (bins != row)
 		pfree(bins);
@@ -379,7 +402,7 @@ tree_data_read(BinReader *r, const PassCtx *ctx)
 	bin_read(r, a->bins, n * a->dim);
 	a->n = n;
 	for (int64 i = 0; i < n * a->dim; i++)
-		if (a->bins[i] >= a->binner->nbins[i % a->dim])
+		if (a->bins[i] > a->binner->nbins[i % a->dim])
 			bin_corrupted(r, "bin out of range");
 	return a;
 }
@@ -413,17 +436,25 @@ tree_data_finish(TreeDataAcc *a)
 	d->n = (int) a->n;
 	d->dim = a->dim;
 	d->binner = a->binner;
-	d->total_bins = a->binner->hist_off[a->dim];
 	d->y = a->y;
 	d->bins = tree_alloc((Size) d->n * d->dim);
 	for (int j = 0; j < d->dim; j++)
 	{
 		uint8	   *col = d->bins + (Size) j * d->n;
+		uint8		miss = (uint8) a->binner->nbins[j];
 
 		CHECK_FOR_INTERRUPTS();
 		for (int i = 0; i < d->n; i++)
+		{
 			col[i] = a->bins[(Size) i * d->dim + j];
+			a->binner->missing[j] |= col[i] == miss;
+		}
 	}
+	/* histograms: a missing bin for the slots with missing values */
+	for (int j = 0; j < d->dim; j++)
+		a->binner->hist_off[j + 1] = a->binner->hist_off[j] + a->binner->nbins[j] +
+			(a->binner->missing[j] ? 1 : 0);
+	d->total_bins = a->binner->hist_off[a->dim];
 	pfree(a->bins);
 	a->bins = NULL;
 	return d;
@@ -447,6 +478,7 @@ forest_create(int nvalues, int dim)
 	f->cover = palloc(sizeof(double) * f->cap_nodes);
 	f->value = palloc0(sizeof(double) * f->cap_nodes * nvalues);
 	f->split_bin = palloc(f->cap_nodes);
+	f->missing_left = palloc(f->cap_nodes);
 	f->tree_start = palloc(sizeof(int32) * (f->cap_trees + 1));
 	f->tree_start[0] = 0;
 	return f;
@@ -470,6 +502,7 @@ forest_add_nodes(Forest *f, int k)
 		f->cover = repalloc(f->cover, sizeof(double) * cap);
 		f->value = repalloc(f->value, sizeof(double) * cap * f->nvalues);
 		f->split_bin = repalloc(f->split_bin, cap);
+		f->missing_left = repalloc(f->missing_left, cap);
 		f->cap_nodes = cap;
 	}
 	for (int i = first; i < first + k; i++)
@@ -479,6 +512,7 @@ forest_add_nodes(Forest *f, int k)
 		f->nodes[i].threshold = 0;
 		f->cover[i] = 0;
 		f->split_bin[i] = 0;
+		f->missing_left[i] = 0;
 		for (int v = 0; v < f->nvalues; v++)
 			f->value[(Size) i * f->nvalues + v] = 0;
 	}
@@ -499,6 +533,7 @@ forest_write(StringInfo buf, const Forest *f)
 	{
 		bin_write_int32(buf, f->nodes[i].feature);
 		bin_write_int32(buf, f->nodes[i].left);
+		bin_write_int32(buf, f->missing_left[i]);
 		bin_write_float8(buf, f->nodes[i].threshold);
 	}
 	bin_write_float8_array(buf, f->cover, f->nnodes);
@@ -522,7 +557,7 @@ forest_read(BinReader *r, int dim, int nvalues)
 	if (f->nvalues != nvalues || f->ntrees < 1 || f->nnodes < f->ntrees ||
 		f->max_depth < 0 || f->max_depth > TREE_MAX_DEPTH ||
 		(Size) f->ntrees > (r->len - r->pos) / sizeof(int32) ||
-		(Size) f->nnodes > (r->len - r->pos) / (sizeof(TreeNode) + sizeof(double) * (1 + nvalues)))
+		(Size) f->nnodes > (r->len - r->pos) / (sizeof(TreeNode) + sizeof(int32) + sizeof(double) * (1 + nvalues)))
 		bin_corrupted(r, "forest dimensions out of range");
 	f->tree_start = palloc(sizeof(int32) * (f->ntrees + 1));
 	for (int t = 0; t <= f->ntrees; t++)
@@ -535,15 +570,19 @@ forest_read(BinReader *r, int dim, int nvalues)
 	if (f->tree_start[f->ntrees] != f->nnodes)
 		bin_corrupted(r, "tree offsets out of range");
 	f->nodes = palloc(sizeof(TreeNode) * f->nnodes);
+	f->missing_left = palloc(Max(f->nnodes, 1));
 	for (int t = 0; t < f->ntrees; t++)
 		for (int i = f->tree_start[t]; i < f->tree_start[t + 1]; i++)
 		{
 			TreeNode   *n = &f->nodes[i];
+			int32		ml;
 
 			n->feature = bin_read_int32(r);
 			n->left = bin_read_int32(r);
+			ml = bin_read_int32(r);
 			n->threshold = bin_read_float8(r);
-			if (n->feature >= dim || n->feature < -1 ||
+			f->missing_left[i] = (uint8) (ml != 0);
+			if (n->feature >= dim || n->feature < -1 || ml < 0 || ml > 1 ||
 				(n->feature >= 0 && (n->left <= i || n->left + 1 >= f->tree_start[t + 1])) ||
 				(n->feature >= 0 && isnan(n->threshold)))
 				bin_corrupted(r, "tree node out of range");
@@ -687,8 +726,33 @@ forest_leaf_binned(const Forest *f, int t, const TreeData *d, int row)
 	int			n = f->tree_start[t];
 
 	while (f->nodes[n].feature >= 0)
-		n = f->nodes[n].left +
-			(d->bins[(Size) f->nodes[n].feature * d->n + row] > f->split_bin[n]);
+	{
+		int			j = f->nodes[n].feature;
+		int			b = d->bins[(Size) j * d->n + row];
+
+		if (b == d->binner->nbins[j])	/* the missing bin */
+			n = f->nodes[n].left + (f->missing_left[n] ? 0 : 1);
+		else
+			n = f->nodes[n].left + (b > f->split_bin[n]);
+	}
+	return n;
+}
+
+int
+forest_leaf(const Forest *f, int t, const double *x)
+{
+	int			n = f->tree_start[t];
+
+	while (f->nodes[n].feature >= 0)
+	{
+		const TreeNode *nd = &f->nodes[n];
+		double		v = x[nd->feature];
+
+		if (isnan(v))
+			n = nd->left + (f->missing_left[n] ? 0 : 1);
+		else
+			n = nd->left + (v > nd->threshold);
+	}
 	return n;
 }
 
@@ -708,6 +772,8 @@ typedef struct GrowNode
 	double	   *sums;			/* stride: G_c..., H, N */
 	int			split_feature;	/* -1: no valid split */
 	int			split_bin;
+	bool		split_missing_left; /* the missing bin goes left */
+	bool		split_saw_missing;	/* the node has rows in that missing bin */
 	double		split_gain;
 } GrowNode;
 
@@ -828,7 +894,7 @@ hist_build(TreeGrower *g, double *hist, const int32 *rows, int m,
 					e[0] += og[i];
 					e[2] += 1.0;
 				}
-			for (int b = 0; b < d->binner->nbins[j]; b++)
+			for (int b = 0; b < d->binner->hist_off[j + 1] - d->binner->hist_off[j]; b++)
 				h[b * 3 + 1] = h[b * 3 + 2];
 		}
 		else if (C == 1)
@@ -857,12 +923,12 @@ hist_build(TreeGrower *g, double *hist, const int32 *rows, int m,
 	}
 }
 
-/* Totals of a node: the sum over the bins of its first feature. */
+/* Totals of a node: the sum over the bins (missing one too) of its first feature. */
 static void
 hist_sums(const TreeGrower *g, const double *hist, double *sums)
 {
 	const int	S = g->stride;
-	int			nb = g->d->dim > 0 ? g->d->binner->nbins[0] : 0;
+	int			nb = g->d->dim > 0 ? g->d->binner->hist_off[1] : 0;
 
 	memset(sums, 0, sizeof(double) * S);
 	for (int b = 0; b < nb; b++)
@@ -943,6 +1009,7 @@ find_split(TreeGrower *g, GrowNode *n, const TreeGrowParams *p, const int32 *row
 		int			j;
 		const double *h;
 		int			nb;
+		bool		miss;
 		double		HL = 0;
 		double		NL = 0;
 
@@ -965,9 +1032,17 @@ find_split(TreeGrower *g, GrowNode *n, const TreeGrowParams *p, const int32 *row
 		j = g->feat_order[k];
 		nb = d->binner->nbins[j];
 		h = n->hist + (Size) d->binner->hist_off[j] * S;
+		/* rows of this node in the missing bin (counts are exact) */
+		miss = d->binner->missing[j] && h[(Size) nb * S + C + 1] > 0;
 		for (int c = 0; c < C; c++)
 			gl[c] = 0;
-		for (int b = 0; b + 1 < nb; b++)
+
+		/*
+		 * Left to right, the missing bin (if any) going right; with one,
+		 * the last split sends the non-missing rows left, the missing ones
+		 * right (scikit-learn's _find_best_bin_to_split_left_to_right).
+		 */
+		for (int b = 0; b + 1 < nb + (miss ? 1 : 0); b++)
 		{
 			const double *e = h + (Size) b * S;
 			double		HR;
@@ -992,7 +1067,53 @@ find_split(TreeGrower *g, GrowNode *n, const TreeGrowParams *p, const int32 *row
 				best = gain;
 				n->split_feature = j;
 				n->split_bin = b;
+				n->split_missing_left = false;
+				n->split_saw_missing = miss;
 				n->split_gain = Max(gain, 0);
+			}
+		}
+		if (!miss)
+			continue;
+
+		/*
+		 * Right to left, the missing bin going left: taken only when
+		 * strictly better (_find_best_bin_to_split_right_to_left).
+		 */
+		{
+			double		HR = 0;
+			double		NR = 0;
+
+			for (int c = 0; c < C; c++)
+				gr[c] = 0;
+			for (int b = nb - 2; b >= 0; b--)
+			{
+				const double *e = h + (Size) (b + 1) * S;
+				double		HLm;
+				double		gain;
+
+				for (int c = 0; c < C; c++)
+					gr[c] += e[c];
+				HR += e[C];
+				NR += e[C + 1];
+				if (NR < p->min_samples_leaf)
+					continue;
+				if (N - NR < p->min_samples_leaf)
+					break;
+				HLm = H - HR;
+				if (HR < p->min_child_weight || HLm < p->min_child_weight)
+					continue;
+				for (int c = 0; c < C; c++)
+					gl[c] = n->sums[c] - gr[c];
+				gain = gain_term(gl, C, HLm, p->l2) + gain_term(gr, C, HR, p->l2) - parent;
+				if (gain > best)
+				{
+					best = gain;
+					n->split_feature = j;
+					n->split_bin = b;
+					n->split_missing_left = true;
+					n->split_saw_missing = true;
+					n->split_gain = Max(gain, 0);
+				}
 			}
 		}
 	}
@@ -1004,7 +1125,10 @@ done:
 	}
 }
 
-/* Stable partition of a node's rows: bin <= split_bin first. */
+/*
+ * Stable partition of a node's rows: bin <= split_bin first, and the
+ * missing bin (beyond every value bin) when it goes left.
+ */
 static int
 partition_rows(TreeGrower *g, int32 *rows, const GrowNode *n)
 {
@@ -1012,10 +1136,13 @@ partition_rows(TreeGrower *g, int32 *rows, const GrowNode *n)
 	int32	   *r = rows + n->start;
 	int			nl = 0;
 	int			nr = 0;
+	int			last = n->split_missing_left ? g->d->binner->nbins[n->split_feature] : n->split_bin;
 
 	for (int i = 0; i < n->count; i++)
 	{
-		if (col[r[i]] <= n->split_bin)
+		int			b = col[r[i]];
+
+		if (b <= n->split_bin || b == last)
 			r[nl++] = r[i];
 		else
 			g->tmp[nr++] = r[i];
@@ -1092,12 +1219,25 @@ tree_grow(TreeGrower *g, Forest *f, const TreeGrowParams *p,
 		left = forest_add_nodes(f, 2);
 		f->nodes[n.node].feature = n.split_feature;
 		f->nodes[n.node].left = left;
-		f->nodes[n.node].threshold =
+		/* the split after the last value bin: non-missing left, missing right */
+		f->nodes[n.node].threshold = n.split_bin == d->binner->nbins[n.split_feature] - 1 ?
+			get_float8_infinity() :
 			d->binner->edges[d->binner->edge_off[n.split_feature] + n.split_bin];
 		f->split_bin[n.node] = (uint8) n.split_bin;
 		if (importance != NULL)
 			importance[n.split_feature] += n.split_gain;
 		nl = partition_rows(g, rows, &n);
+
+		/*
+		 * Where a missing value goes at predict: the learned side when the
+		 * node's rows had missing values of the feature, else the child
+		 * with more training rows (ties right), scikit-learn's rule for a
+		 * feature without missing training values.  (scikit-learn also
+		 * scans both ways at nodes without missing rows, when the feature
+		 * has some elsewhere, and the direction then follows rounding.)
+		 */
+		f->missing_left[n.node] = n.split_saw_missing ?
+			n.split_missing_left : nl > n.count - nl;
 
 		/* right pushed first: the left subtree is grown (and numbered) first */
 		if (sp + 2 > g->cap_stack)
@@ -1248,7 +1388,9 @@ shap_recurse(const ShapCtx *s, int node, PathElement *parent_path, int depth,
 	}
 	else
 	{
-		int			hot = nd->left + (s->x[nd->feature] > nd->threshold);
+		double		xv = s->x[nd->feature];
+		/* the child predict goes to (forest_leaf) */
+		int			hot = nd->left + (isnan(xv) ? !f->missing_left[node] : xv > nd->threshold);
 		int			cold = hot == nd->left ? nd->left + 1 : nd->left;
 		double		w = f->cover[node];
 		double		incoming_zero = 1;

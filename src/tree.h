@@ -9,6 +9,8 @@
 #ifndef MLDB_TREE_H
 #define MLDB_TREE_H
 
+#include <math.h>
+
 #include "common/pg_prng.h"
 #include "pass.h"
 
@@ -25,7 +27,8 @@ extern void *tree_alloc(Size size);
 /* ---------------------------------------------------------------------
  * Bins: x goes to bin b when edge[b-1] < x <= edge[b] (scikit-learn's
  * HistGradientBoosting rule); slot j has nbins[j] bins and nbins[j] - 1
- * edges.
+ * edges.  A missing value (NaN) goes to bin nbins[j], the missing bin;
+ * histograms carry it for the slots that have missing training values.
  * ---------------------------------------------------------------------
  */
 typedef struct TreeBinner
@@ -35,6 +38,9 @@ typedef struct TreeBinner
 	int		   *edge_off;		/* dim + 1: slot j's edges start here */
 	double	   *edges;
 	int		   *hist_off;		/* dim + 1: slot j's first histogram bin */
+	bool	   *missing;		/* dim: slot j's training rows have missing
+								 * values (its histogram has nbins[j] + 1
+								 * bins); set by tree_data_finish */
 } TreeBinner;
 
 extern TreeBinner *tree_binner_build(const double *x, int n, int dim, int max_bins);
@@ -48,7 +54,9 @@ tree_bin_of(const TreeBinner *b, int j, double v)
 	int			lo = 0;
 	int			hi = b->nbins[j] - 1;
 
-	/* the first edge >= v; NaN (never reaches here: imputed) goes last */
+	if (isnan(v))
+		return b->nbins[j];		/* the missing bin */
+	/* the first edge >= v */
 	while (lo < hi)
 	{
 		int			mid = (lo + hi) >> 1;
@@ -69,7 +77,10 @@ tree_bin_of(const TreeBinner *b, int j, double v)
  */
 typedef struct TreeDataAcc
 {
-	int			dim;
+	int			dim;			/* slots binned: the pass's, less indicators */
+	int			nind;			/* missing-value indicators in the pass's rows */
+	int		   *ind_slot;		/* nind: the indicator's slot */
+	int		   *ind_value;		/* nind: the slot it flags (NaN when set) */
 	int64		max_rows;
 	int64		n;
 	int64		cap;
@@ -100,7 +111,9 @@ extern TreeData *tree_data_finish(TreeDataAcc *acc);
  * Forests: flattened node arrays.  An internal node sends x left when
  * x[feature] <= threshold; its children are adjacent (right = left + 1),
  * so a walk is node = left + (x > threshold).  Leaves have feature -1 and
- * nvalues values.
+ * nvalues values.  A missing x[feature] (NaN) goes left when the node's
+ * missing_left flag is set, else right (forest_leaf); the fast walks
+ * (forest_leaves, forest_sum) are for rows without NaN.
  * ---------------------------------------------------------------------
  */
 typedef struct TreeNode
@@ -121,6 +134,7 @@ typedef struct Forest
 	TreeNode   *nodes;
 	double	   *cover;			/* nnodes: training weight through the node */
 	double	   *value;			/* nnodes x nvalues (leaves only meaningful) */
+	uint8	   *missing_left;	/* nnodes: NaN goes to the left child */
 	/* predict: leaves loop to themselves, so walks need no test (forest_leaves) */
 	TreeNode   *walk;
 	int32	   *tree_depth;
@@ -146,6 +160,8 @@ extern void forest_leaves(const Forest *f, int t0, int m, const double *x, int *
 extern double forest_sum(const Forest *f, const double *x);
 
 extern int	forest_leaf_binned(const Forest *f, int t, const TreeData *d, int row);
+/* The leaf of tree t for x (dim slots, NaN allowed), node by node. */
+extern int	forest_leaf(const Forest *f, int t, const double *x);
 
 /* ---------------------------------------------------------------------
  * Growing one tree on the histograms of C gradient channels: a split's

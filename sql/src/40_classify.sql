@@ -53,7 +53,7 @@ BEGIN
     v := mldb._version_of(model);
     RETURN QUERY EXECUTE format(
         'SELECT %1$I::text, mldb.predict_class(%2$L, %3$s), count(*) FROM %4$s '
-        'WHERE %1$I IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2',
+        'WHERE %1$I IS NOT NULL AND %1$I::text <> ''NaN'' GROUP BY 1, 2 ORDER BY 1, 2',
         v.target, v.ref, v.features, mldb._from_clause(relation));
 END
 $$;
@@ -93,7 +93,7 @@ BEGIN
         WITH s AS (
             SELECT %1$I::text = %2$L AS label,
                    (mldb.predict_proba(%3$L, %4$s))[%5$s] AS score
-              FROM %6$s WHERE %1$I IS NOT NULL),
+              FROM %6$s WHERE %1$I IS NOT NULL AND %1$I::text <> 'NaN'),
         g AS (SELECT score, count(*) FILTER (WHERE label) AS tp,
                      count(*) FILTER (WHERE NOT label) AS fp
                 FROM s GROUP BY score),

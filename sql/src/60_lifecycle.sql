@@ -51,6 +51,11 @@ DECLARE
     job bigint;
 BEGIN
     PERFORM mldb._check_owner(model, 'schedule retraining of');
+    IF schedule IS NULL THEN
+        RAISE EXCEPTION 'schedule must not be NULL'
+              USING ERRCODE = 'null_value_not_allowed',
+                    HINT = 'Pass a cron schedule such as ''0 3 * * *'' (every day at 03:00).';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
         RAISE EXCEPTION 'pg_cron is not installed in this database'
               USING ERRCODE = 'feature_not_supported',
