@@ -91,7 +91,7 @@ classifier_metrics(const MldbModel *model, const char *ref, const char *features
 	appendStringInfo(&src,
 					 "(SELECT mldb_y, mldb.predict_class(%s, %s) AS mldb_c, "
 					 "mldb.predict_proba(%s, %s) AS mldb_p "
-					 "FROM (SELECT %s::pg_catalog.text AS mldb_y, * FROM %s%s) AS mldb_l "
+					 "FROM (SELECT mldb._label_text(%s) AS mldb_y, * FROM %s%s) AS mldb_l "
 					 "WHERE mldb_y IS NOT NULL AND mldb_y <> 'NaN') AS mldb_eval",
 					 quote_literal_cstr(ref), features, quote_literal_cstr(ref), features,
 					 quote_identifier(spec->target), from_sql, where);

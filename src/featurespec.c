@@ -23,6 +23,7 @@
 #include "common/hashfn.h"
 #include "featurespec.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
@@ -377,6 +378,8 @@ featurespec_bind(const FeatureSpec *spec, const Oid *types, const char *context)
 						 errhint("Pass text (or the column itself) for categorical features; a numeric array cannot carry them, the row or jsonb forms can.")));
 			cb->text_like = base == TEXTOID || base == VARCHAROID;
 			cb->trim_blanks = base == BPCHAROID;
+			if (c->is_label)
+				cb->number_label = featurespec_numeric_conv(types[i]);
 			getTypeOutputInfo(types[i], &outfn, &varlena);
 			fmgr_info(outfn, &cb->outfn);
 			cb->map = levelmap_build(c->levels, c->nlevels);
@@ -398,6 +401,13 @@ featurespec_datum_text(const ColumnBinding *cb, Datum d, int *len)
 	if (cb->is_cstring)
 	{
 		s = DatumGetCString(d);
+		*len = strlen(s);
+		return s;
+	}
+	if (cb->number_label)
+	{
+		/* 1, 1.0 and 1.00 are one class: labels are numbers, by value */
+		s = float8out_internal(cb->number_label(d));
 		*len = strlen(s);
 		return s;
 	}
@@ -553,6 +563,7 @@ featurespec_bind_target(const FeatureSpec *spec, Oid type)
 
 		tb->classes = palloc0(sizeof(ColumnBinding));
 		tb->classes->text_like = base == TEXTOID || base == VARCHAROID;
+		tb->classes->number_label = tb->conv;
 		getTypeOutputInfo(type, &outfn, &varlena);
 		fmgr_info(outfn, &tb->classes->outfn);
 		tb->classes->map = levelmap_build(spec->classes, spec->nclasses);
@@ -597,4 +608,29 @@ featurespec_encode_target(const TargetBinding *tb, Datum value, bool isnull, dou
 		return false;
 	*y = k;
 	return true;
+}
+
+/*
+ * mldb._label_text(anyelement): a class label as the text its class is
+ * named by (numbers by value, booleans as true/false), for the SQL that
+ * compares actual labels with predicted classes.
+ */
+PG_FUNCTION_INFO_V1(mldb_label_text);
+
+Datum
+mldb_label_text(PG_FUNCTION_ARGS)
+{
+	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	NumericConv conv = featurespec_numeric_conv(type);
+	Oid			outfn;
+	bool		varlena;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	if (conv != NULL)
+		PG_RETURN_TEXT_P(cstring_to_text(float8out_internal(conv(PG_GETARG_DATUM(0)))));
+	if (getBaseType(type) == BOOLOID)
+		PG_RETURN_TEXT_P(cstring_to_text(PG_GETARG_BOOL(0) ? "true" : "false"));
+	getTypeOutputInfo(type, &outfn, &varlena);
+	PG_RETURN_TEXT_P(cstring_to_text(OidOutputFunctionCall(outfn, PG_GETARG_DATUM(0))));
 }

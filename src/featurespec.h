@@ -90,6 +90,7 @@ typedef struct ColumnBinding
 	bool		text_like;		/* categorical: varlena text bytes as is */
 	bool		is_cstring;		/* categorical: an untyped literal */
 	bool		trim_blanks;	/* categorical: char(n) */
+	NumericConv number_label;	/* class labels of a numeric type: by value */
 	FmgrInfo	outfn;			/* categorical, other types: output function */
 	LevelMap   *map;			/* categorical: level -> index */
 } ColumnBinding;

@@ -625,6 +625,17 @@ mldb_predict_proba_class(PG_FUNCTION_ARGS)
 	for (int k = 0; k < spec->nclasses; k++)
 		if (strcmp(spec->classes[k], name) == 0)
 			PG_RETURN_FLOAT8(proba[k]);
+	/* numeric classes are named by value: '0.50' is class 0.5 */
+	if (spec->classes_numeric)
+	{
+		char	   *end;
+		double		v = strtod(name, &end);
+
+		for (int k = 0; *name && *end == '\0' && k < spec->nclasses; k++)
+			if (strtod(spec->classes[k], NULL) == v &&
+				strcmp(spec->classes[k], "true") != 0 && strcmp(spec->classes[k], "false") != 0)
+				PG_RETURN_FLOAT8(proba[k]);
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("model \"%s\" has no class \"%s\"", cs->ref, name),

@@ -1,6 +1,11 @@
 
 -- Classifier diagnostics, built on predict_class / predict_proba.
 
+CREATE FUNCTION mldb._label_text(anyelement) RETURNS text
+    AS 'MODULE_PATHNAME', 'mldb_label_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mldb._label_text(anyelement) IS
+    'Internal: a class label as its class name (numbers by value, booleans true/false).';
+
 CREATE FUNCTION mldb._from_clause(relation text) RETURNS text
     AS 'MODULE_PATHNAME', 'mldb_from_clause' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION mldb._from_clause(text) IS
@@ -52,7 +57,7 @@ BEGIN
     END IF;
     v := mldb._version_of(model);
     RETURN QUERY EXECUTE format(
-        'SELECT %1$I::text, mldb.predict_class(%2$L, %3$s), count(*) FROM %4$s '
+        'SELECT mldb._label_text(%1$I), mldb.predict_class(%2$L, %3$s), count(*) FROM %4$s '
         'WHERE %1$I IS NOT NULL AND %1$I::text <> ''NaN'' GROUP BY 1, 2 ORDER BY 1, 2',
         v.target, v.ref, v.features, mldb._from_clause(relation));
 END
@@ -91,7 +96,7 @@ BEGIN
     -- one point per distinct score, from the strictest threshold down
     RETURN QUERY EXECUTE format($q$
         WITH s AS (
-            SELECT %1$I::text = %2$L AS label,
+            SELECT mldb._label_text(%1$I) = %2$L AS label,
                    (mldb.predict_proba(%3$L, %4$s))[%5$s] AS score
               FROM %6$s WHERE %1$I IS NOT NULL AND %1$I::text <> 'NaN'),
         g AS (SELECT score, count(*) FILTER (WHERE label) AS tp,

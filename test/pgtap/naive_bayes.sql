@@ -9,7 +9,7 @@
 -- Tolerance: 1e-9 absolute on probabilities and accuracy, 1e-9 relative on epsilon.
 \set ON_ERROR_STOP 1
 BEGIN;
-SELECT plan(22);
+SELECT plan(24);
 
 CREATE TABLE nb_iris (sepal_length float8, sepal_width float8, petal_length float8,
                       petal_width float8, species text);
@@ -99,6 +99,18 @@ CREATE TABLE nb_int AS SELECT sepal_length, petal_length,
 SELECT mldb.train('nb_i', 'naive_bayes', 'nb_int', 'label', NULL, '{"test_size": 0}') IS NOT NULL;
 SELECT is(mldb.classes('nb_i'), ARRAY['2', '10', '33'], 'integer classes in numeric order');
 SELECT is(mldb.predict('nb_i', 5.0::float8, 1.4::float8), 10::float8, 'predict returns the integer label');
+
+-- numeric labels are classes by value: 1, 1.0 and 1.00 are one class,
+-- also when the evaluated relation has another numeric type
+CREATE TABLE nb_num AS SELECT sepal_length, petal_length,
+       (CASE species WHEN 'setosa' THEN 1.0 WHEN 'versicolor' THEN 2 ELSE 3.00 END)::numeric AS label
+  FROM nb_iris;
+UPDATE nb_num SET label = 1 WHERE sepal_length < 5 AND label = 1.0;
+SELECT mldb.train('nb_n', 'naive_bayes', 'nb_num', 'label', NULL, '{"test_size": 0}') IS NOT NULL;
+SELECT is(mldb.classes('nb_n'), ARRAY['1', '2', '3'], 'one class per numeric value');
+SELECT ok(abs((mldb.evaluate('nb_n', 'SELECT sepal_length, petal_length, label::numeric(10,2) AS label FROM nb_num')->>'accuracy')::float8
+              - (SELECT avg((mldb.predict('nb_n', sepal_length, petal_length) = label::float8)::int) FROM nb_num)) < 1e-12,
+          'evaluate matches labels by value across numeric types');
 
 SELECT * FROM finish();
 ROLLBACK;
