@@ -624,13 +624,16 @@ linear_update(const MldbModel *old, const TrainInput *in, TrainOutput *out, Line
 	ctx.nfolds = 1;
 	res = pass_run(&ctx, in->from_sql, in->args_sql);
 	out->rows_skipped = res.rows_skipped;
+	if (res.acc == NULL || gram_moments(res.acc, 1, 1)->n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no new training rows to update model \"%s\" with", in->model_name),
+				 errdetail(INT64_FORMAT " rows read, " INT64_FORMAT " skipped.", res.rows_seen, res.rows_skipped),
+				 errhint("The relation (or its training split) has no rows with a target.")));
 	tr = moments_copy(olp->train);
 	ho = moments_copy(olp->holdout);
-	if (res.acc != NULL)
-	{
-		moments_merge_full(tr, gram_moments(res.acc, 1, 1));
-		moments_merge_full(ho, gram_moments(res.acc, PASS_HOLDOUT_SLOT, PASS_HOLDOUT_SLOT));
-	}
+	moments_merge_full(tr, gram_moments(res.acc, 1, 1));
+	moments_merge_full(ho, gram_moments(res.acc, PASS_HOLDOUT_SLOT, PASS_HOLDOUT_SLOT));
 	linear_finish(kind, in->spec, tr, ho, in->options, out);
 }
 

@@ -314,7 +314,17 @@ nb_update(const MldbModel *old, const TrainInput *in, TrainOutput *out)
 	const NbParams *onp = (const NbParams *) old->params;
 	NbAcc	   *a = nb_pass(in, out);
 	PassCtx		ctx = {0};
+	double		n_new = 0;
 
+	for (int k = 0; k < a->K; k++)
+		n_new += a->n[k];
+	if (n_new == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no new training rows to update model \"%s\" with", in->model_name),
+				 errdetail(INT64_FORMAT " rows skipped (NULL target, or a label the model does not know).",
+						   out->rows_skipped),
+				 errhint("Rows with new labels need a retraining: SELECT mldb.retrain(model).")));
 	ctx.spec = in->spec;
 	nb_merge(a, onp->acc, &ctx);
 	nb_fit(in->spec, a, in->options, out);

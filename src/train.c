@@ -17,6 +17,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -34,6 +35,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/resowner.h"
 #include "utils/varlena.h"
 
 PG_FUNCTION_INFO_V1(mldb_train);
@@ -344,6 +346,51 @@ metrics_on_holdout(Jsonb *metrics)
 }
 
 /*
+ * Do the deployed version's features have the kinds the new one's have?
+ * A deployed state that cannot be decoded (corrupted) must not block a
+ * retraining, so the check runs in a subtransaction and, failing, defers
+ * to the names, which matched.
+ */
+static bool
+same_feature_kinds(const CatalogModel *old, const FeatureSpec *spec)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool same = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		int32		v;
+		MldbModel  *deployed = mldb_model_lookup(psprintf("%s@%d", old->name, old->deployed_version), &v);
+
+		if (deployed->spec->ncols != spec->ncols)
+			same = false;
+		for (int i = 0; same && i < spec->ncols; i++)
+			if (deployed->spec->cols[i].kind != spec->cols[i].kind)
+				same = false;
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		if (e->sqlerrcode == ERRCODE_QUERY_CANCELED || e->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		same = true;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return same;
+}
+
+/*
  * The deploy rule.  "best": deploy when nothing is deployed, or when the
  * new version reads the same features and its hold-out score is no worse
  * than the deployed version's (on the algorithm's score metric).  When there is nothing comparable (no
@@ -371,7 +418,8 @@ should_deploy(const char *rule, const CatalogModel *old, bool created,
 	 * position): a version that reads other columns is never deployed
 	 * behind their backs.
 	 */
-	if (!catalog_version_has_features(old->name, old->deployed_version, new_features))
+	if (!catalog_version_has_features(old->name, old->deployed_version, new_features) ||
+		!same_feature_kinds(old, out->model->spec))
 	{
 		ereport(NOTICE,
 				(errmsg("the new version reads other features than deployed version %d: not deployed",

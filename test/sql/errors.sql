@@ -95,6 +95,7 @@ SELECT pg_temp.err($$SELECT mldb.retrain('no_such_model')$$);
 SELECT pg_temp.err($$SELECT mldb.update('no_such_model', 'err_t')$$);
 SELECT pg_temp.err($$SELECT mldb.train('e2', 'naive_bayes', 'err_t', 'c', ARRAY['a'], '{"search": {"alpha": [1, 2]}}')$$);
 SELECT pg_temp.err($$SELECT mldb.update('quoted', 'SELECT 1 AS x')$$);
+SELECT pg_temp.err($$SELECT mldb.update('quoted', 'SELECT * FROM "My Table" WHERE false')$$);
 SELECT pg_temp.err($$SELECT * FROM mldb.confusion_matrix('quoted', NULL)$$);
 SELECT pg_temp.err($$SELECT mldb.train('e3', 'linear_regression', 'SELECT * FROM err_t FOR UPDATE', 'y', ARRAY['a'])$$);
 SELECT pg_temp.err($$SELECT mldb.predict('quoted@ 1', 1.0)$$);

@@ -53,6 +53,10 @@ SELECT deployed_version FROM mldb.models WHERE name = 'lc2';
 SELECT version, deployed FROM mldb.train('lc2', 'linear_regression',
        'SELECT x, y, x * x AS x2 FROM lc_clean', 'y', ARRAY['x', 'x2']);
 SELECT deployed_version FROM mldb.models WHERE name = 'lc2';
+-- the same names with another kind (x as text: categorical) are not deployed either
+SELECT version, deployed FROM mldb.train('lc2', 'linear_regression',
+       'SELECT (x::int % 5)::text AS x, y FROM lc_clean', 'y', ARRAY['x']);
+SELECT deployed_version FROM mldb.models WHERE name = 'lc2';
 
 -- CALL mldb.create_model is the procedure form of train
 CALL mldb.create_model('lc3', 'ridge', 'lc_clean', 'y', NULL, '{"alpha": 0.5}');
