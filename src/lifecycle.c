@@ -8,6 +8,8 @@
 #include "mldb.h"
 
 #include "catalog.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -46,14 +48,30 @@ mldb_deploy(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* mldb.drop_model(model): the model and all its versions */
+/*
+ * mldb.drop_model(model): the model and all its versions, and the pg_cron
+ * job of mldb.schedule_retrain if the caller has one (it would fail every
+ * time it ran).
+ */
 Datum
 mldb_drop_model(PG_FUNCTION_ARGS)
 {
 	CatalogModel *m = catalog_require_model(model_arg(fcinfo));
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
 
 	catalog_check_owner(m, "drop");
 	catalog_drop_model(m->name);
+
+	SPI_connect();
+	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron'", true, 0) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		values[0] = CStringGetTextDatum(psprintf("mldb_retrain_%s", m->name));
+		SPI_execute_with_args("SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = $1",
+							  1, types, values, NULL, false, 0);
+	}
+	SPI_finish();
 	PG_RETURN_VOID();
 }
 

@@ -5,7 +5,7 @@
 -- change a model, predict needs a grant, the catalog is not writable.
 \set ON_ERROR_STOP 1
 BEGIN;
-SELECT plan(30);
+SELECT plan(31);
 
 CREATE TABLE lc_d (age float8, sex float8, bmi float8, bp float8, s1 float8, s2 float8,
                    s3 float8, s4 float8, s5 float8, s6 float8, target float8);
@@ -89,6 +89,10 @@ SELECT ok(mldb.schedule_retrain('lc_u', '0 3 * * *') > 0, 'schedule_retrain retu
 SELECT is((SELECT command FROM cron.job WHERE jobname = 'mldb_retrain_lc_u'),
           $$SELECT mldb.retrain('lc_u')$$, 'the job retrains the model');
 SELECT ok(mldb.unschedule_retrain('lc_u'), 'unschedule_retrain');
+SELECT mldb.schedule_retrain('lc_full', '0 4 * * *') > 0;
+SELECT mldb.drop_model('lc_full');
+SELECT is((SELECT count(*) FROM cron.job WHERE jobname = 'mldb_retrain_lc_full'), 0::bigint,
+          'drop_model removes its retraining job');
 
 -- privileges, with real roles
 CREATE ROLE lc_alice;
