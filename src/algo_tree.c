@@ -63,6 +63,7 @@ static const char *const task_choices[] = {"regression", "classification", NULL}
 
 #define TREE_COMMON_OPTIONS \
 	{"max_depth", OPT_INTEGER, 1, TREE_MAX_DEPTH}, \
+	{"max_leaf_nodes", OPT_INTEGER, 2, 1e9}, \
 	{"min_samples_leaf", OPT_INTEGER, 1, 1e9}, \
 	{"max_bins", OPT_INTEGER, 2, TREE_MAX_BINS}, \
 	{"task", OPT_STRING, .choices = task_choices}
@@ -231,6 +232,19 @@ write_common_params(JsonWriter *w, const FeatureSpec *spec, const TreeData *d,
 	jw_int(w, "n_trees", f->ntrees);
 	jw_int(w, "n_nodes", f->nnodes);
 	jw_int(w, "depth", f->max_depth);
+	{
+		int			most = 0;	/* the most leaves in one tree */
+
+		for (int t = 0; t < f->ntrees; t++)
+		{
+			int			k = 0;
+
+			for (int i = f->tree_start[t]; i < f->tree_start[t + 1]; i++)
+				k += f->nodes[i].feature < 0;
+			most = Max(most, k);
+		}
+		jw_int(w, "max_leaves", most);
+	}
 	jw_int(w, "train_rows", d->n);
 	jw_begin_object(w, "feature_importances");
 	for (int j = 0; j < spec->dim; j++)
@@ -289,6 +303,7 @@ forest_train(const TrainInput *in, TrainOutput *out, bool is_forest)
 	n = d->n;
 
 	p.max_depth = (int) opt_int(in->options, "max_depth", TREE_MAX_DEPTH);
+	p.max_leaf_nodes = (int) opt_int(in->options, "max_leaf_nodes", 0);
 	p.min_samples_leaf = (int) opt_int(in->options, "min_samples_leaf", 1);
 	p.min_samples_split = (int) opt_int(in->options, "min_samples_split", 2);
 	p.l2 = 0;
@@ -486,7 +501,10 @@ gb_train(const TrainInput *in, TrainOutput *out)
 				  24 * nout + 8 + 8 + 12);
 	n = d->n;
 
-	p.max_depth = (int) opt_int(in->options, "max_depth", 6);
+	p.max_leaf_nodes = (int) opt_int(in->options, "max_leaf_nodes", 0);
+	/* with a leaf limit, depth is unlimited unless given (scikit-learn's HGB) */
+	p.max_depth = (int) opt_int(in->options, "max_depth",
+								p.max_leaf_nodes > 0 ? TREE_MAX_DEPTH : 6);
 	p.min_samples_leaf = (int) opt_int(in->options, "min_samples_leaf", 20);
 	p.min_samples_split = 2;
 	p.l2 = opt_number(in->options, "l2_regularization", 0);

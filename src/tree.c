@@ -13,7 +13,7 @@
  *	    trick (a child's histogram is its parent's minus its sibling's, so
  *	    only the smaller child is built from rows; Ke et al., "LightGBM",
  *	    NIPS 2017, section 2.1), depth-first so that at most depth + 1
- *	    histograms are alive;
+ *	    histograms are alive, or best-first to max_leaf_nodes leaves;
  *	  - flattened node arrays and TreeSHAP.
  *-------------------------------------------------------------------------
  */
@@ -1161,12 +1161,177 @@ set_node_values(const TreeGrower *g, Forest *f, const GrowNode *n, const TreeGro
 		f->value[(Size) n->node * f->nvalues + c] = -p->scale * n->sums[c] / (H + p->l2);
 }
 
+/* A node without a split: its rows get its value in raw. */
+static void
+make_leaf(TreeGrower *g, Forest *f, GrowNode *n, const int32 *rows,
+		  double *raw, int raw_stride)
+{
+	if (raw != NULL)
+	{
+		double		v = f->value[(Size) n->node * f->nvalues];
+
+		for (int i = n->start; i < n->start + n->count; i++)
+			raw[(Size) rows[i] * raw_stride] += v;
+	}
+	f->max_depth = Max(f->max_depth, n->depth);
+	hist_put(g, n->hist);
+	pfree(n->sums);
+}
+
+/*
+ * Split n (its split found) into two new adjacent nodes after every node
+ * so far, kids[0] (left) and kids[1]; the parent's histogram becomes the
+ * larger child's.  The children's splits are searched when search is set.
+ */
+static void
+split_node(TreeGrower *g, Forest *f, const TreeGrowParams *p, GrowNode *n,
+		   GrowNode **kids, bool search, int32 *rows, const double *grad,
+		   const double *hess, double *importance, pg_prng_state *rng)
+{
+	const TreeData *d = g->d;
+	int			nl;
+	int			left;
+	int			small;
+
+	left = forest_add_nodes(f, 2);
+	f->nodes[n->node].feature = n->split_feature;
+	f->nodes[n->node].left = left;
+	/* the split after the last value bin: non-missing left, missing right */
+	f->nodes[n->node].threshold = n->split_bin == d->binner->nbins[n->split_feature] - 1 ?
+		get_float8_infinity() :
+		d->binner->edges[d->binner->edge_off[n->split_feature] + n->split_bin];
+	f->split_bin[n->node] = (uint8) n->split_bin;
+	if (importance != NULL)
+		importance[n->split_feature] += n->split_gain;
+	nl = partition_rows(g, rows, n);
+
+	/*
+	 * Where a missing value goes at predict: the learned side when the
+	 * node's rows had missing values of the feature, else the child with
+	 * more training rows (ties right), scikit-learn's rule for a feature
+	 * without missing training values.  (scikit-learn also scans both ways
+	 * at nodes without missing rows, when the feature has some elsewhere,
+	 * and the direction then follows rounding.)
+	 */
+	f->missing_left[n->node] = n->split_saw_missing ?
+		n->split_missing_left : nl > n->count - nl;
+
+	for (int k = 0; k < 2; k++)
+	{
+		kids[k]->node = left + k;
+		kids[k]->depth = n->depth + 1;
+		kids[k]->start = k == 0 ? n->start : n->start + nl;
+		kids[k]->count = k == 0 ? nl : n->count - nl;
+		kids[k]->sums = palloc(sizeof(double) * g->stride);
+	}
+
+	/* build the smaller child, the larger one is parent minus it */
+	small = kids[0]->count <= kids[1]->count ? 0 : 1;
+	kids[small]->hist = hist_get(g);
+	hist_build(g, kids[small]->hist, rows + kids[small]->start, kids[small]->count, grad, hess,
+			   p->unit_hessian);
+	for (Size i = 0; i < g->hist_size; i++)
+		n->hist[i] -= kids[small]->hist[i];
+	kids[1 - small]->hist = n->hist;
+	pfree(n->sums);
+	for (int k = 0; k < 2; k++)
+	{
+		hist_sums(g, kids[k]->hist, kids[k]->sums);
+		/* counts are exact: keep the count channel exact after subtraction */
+		kids[k]->sums[g->C + 1] = kids[k]->count;
+		if (search)
+			find_split(g, kids[k], p, rows, grad, hess, rng);
+		else
+		{
+			kids[k]->split_feature = -1;
+			kids[k]->split_gain = 0;
+		}
+		set_node_values(g, f, kids[k], p);
+	}
+}
+
+/*
+ * Best-first order: the larger gain first, then the node created first
+ * (seq), so the order is deterministic.
+ */
+static inline bool
+heap_before(const GrowNode *a, int64 sa, const GrowNode *b, int64 sb)
+{
+	if (a->split_gain != b->split_gain)
+		return a->split_gain > b->split_gain;
+	return sa < sb;
+}
+
+typedef struct GrowHeap
+{
+	GrowNode   *node;
+	int64	   *seq;
+	int			n;
+	int			cap;
+	int64		next_seq;
+} GrowHeap;
+
+static void
+heap_push(GrowHeap *h, const GrowNode *x)
+{
+	int			i;
+
+	if (h->n == h->cap)
+	{
+		h->cap *= 2;
+		h->node = repalloc_huge(h->node, sizeof(GrowNode) * h->cap);
+		h->seq = repalloc_huge(h->seq, sizeof(int64) * h->cap);
+	}
+	i = h->n++;
+	while (i > 0)
+	{
+		int			parent = (i - 1) / 2;
+
+		if (!heap_before(x, h->next_seq, &h->node[parent], h->seq[parent]))
+			break;
+		h->node[i] = h->node[parent];
+		h->seq[i] = h->seq[parent];
+		i = parent;
+	}
+	h->node[i] = *x;
+	h->seq[i] = h->next_seq++;
+}
+
+static GrowNode
+heap_pop(GrowHeap *h)
+{
+	GrowNode	top = h->node[0];
+	GrowNode	last = h->node[--h->n];
+	int64		lseq = h->seq[h->n];
+	int			i = 0;
+
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && heap_before(&h->node[c + 1], h->seq[c + 1], &h->node[c], h->seq[c]))
+			c++;
+		if (!heap_before(&h->node[c], h->seq[c], &last, lseq))
+			break;
+		h->node[i] = h->node[c];
+		h->seq[i] = h->seq[c];
+		i = c;
+	}
+	if (h->n > 0)
+	{
+		h->node[i] = last;
+		h->seq[i] = lseq;
+	}
+	return top;
+}
+
 void
 tree_grow(TreeGrower *g, Forest *f, const TreeGrowParams *p,
 		  int32 *rows, int nrows, const double *grad, const double *hess,
 		  double *raw, int raw_stride, double *importance, pg_prng_state *rng)
 {
-	const TreeData *d = g->d;
 	int			sp = 0;
 	GrowNode   *root;
 	int			t = f->ntrees;
@@ -1189,86 +1354,74 @@ tree_grow(TreeGrower *g, Forest *f, const TreeGrowParams *p,
 	hist_build(g, root->hist, rows, nrows, grad, hess, p->unit_hessian);
 	hist_sums(g, root->hist, root->sums);
 	find_split(g, root, p, rows, grad, hess, rng);
+	set_node_values(g, f, root, p);
+
+	if (p->max_leaf_nodes > 0)
+	{
+		/*
+		 * Best-first: the splittable leaves in a heap by gain; split the
+		 * best until the tree has max_leaf_nodes leaves, then the rest are
+		 * leaves (scikit-learn's TreeGrower.split_next).  Children are
+		 * appended after every node so far, so they follow their parent.
+		 */
+		GrowHeap	h;
+		int			nleaves = 1;
+
+		h.cap = 64;
+		h.n = 0;
+		h.next_seq = 0;
+		h.node = palloc(sizeof(GrowNode) * h.cap);
+		h.seq = palloc(sizeof(int64) * h.cap);
+		sp = 0;
+		if (root->split_feature < 0 || p->max_leaf_nodes < 2)
+			make_leaf(g, f, root, rows, raw, raw_stride);
+		else
+			heap_push(&h, root);
+		while (h.n > 0)
+		{
+			GrowNode	n = heap_pop(&h);
+			GrowNode	kid[2];
+			GrowNode   *kids[2] = {&kid[0], &kid[1]};
+
+			CHECK_FOR_INTERRUPTS();
+			if (nleaves >= p->max_leaf_nodes)
+			{
+				make_leaf(g, f, &n, rows, raw, raw_stride);
+				continue;
+			}
+			nleaves++;
+			split_node(g, f, p, &n, kids, nleaves < p->max_leaf_nodes,
+					   rows, grad, hess, importance, rng);
+			for (int k = 0; k < 2; k++)
+			{
+				if (kids[k]->split_feature < 0)
+					make_leaf(g, f, kids[k], rows, raw, raw_stride);
+				else
+					heap_push(&h, kids[k]);
+			}
+		}
+		pfree(h.node);
+		pfree(h.seq);
+	}
 
 	while (sp > 0)
 	{
 		GrowNode	n = g->stack[--sp];
 		GrowNode   *kids[2];
-		int			nl;
-		int			left;
-		int			small;
 
 		CHECK_FOR_INTERRUPTS();
-		set_node_values(g, f, &n, p);
 		if (n.split_feature < 0)
 		{
-			/* a leaf */
-			if (raw != NULL)
-			{
-				double		v = f->value[(Size) n.node * f->nvalues];
-
-				for (int i = n.start; i < n.start + n.count; i++)
-					raw[(Size) rows[i] * raw_stride] += v;
-			}
-			f->max_depth = Max(f->max_depth, n.depth);
-			hist_put(g, n.hist);
-			pfree(n.sums);
+			make_leaf(g, f, &n, rows, raw, raw_stride);
 			continue;
 		}
-
-		left = forest_add_nodes(f, 2);
-		f->nodes[n.node].feature = n.split_feature;
-		f->nodes[n.node].left = left;
-		/* the split after the last value bin: non-missing left, missing right */
-		f->nodes[n.node].threshold = n.split_bin == d->binner->nbins[n.split_feature] - 1 ?
-			get_float8_infinity() :
-			d->binner->edges[d->binner->edge_off[n.split_feature] + n.split_bin];
-		f->split_bin[n.node] = (uint8) n.split_bin;
-		if (importance != NULL)
-			importance[n.split_feature] += n.split_gain;
-		nl = partition_rows(g, rows, &n);
-
-		/*
-		 * Where a missing value goes at predict: the learned side when the
-		 * node's rows had missing values of the feature, else the child
-		 * with more training rows (ties right), scikit-learn's rule for a
-		 * feature without missing training values.  (scikit-learn also
-		 * scans both ways at nodes without missing rows, when the feature
-		 * has some elsewhere, and the direction then follows rounding.)
-		 */
-		f->missing_left[n.node] = n.split_saw_missing ?
-			n.split_missing_left : nl > n.count - nl;
 
 		/* right pushed first: the left subtree is grown (and numbered) first */
 		if (sp + 2 > g->cap_stack)
 			elog(ERROR, "tree growth stack overflow");
 		kids[1] = &g->stack[sp++];
 		kids[0] = &g->stack[sp++];
-		for (int k = 0; k < 2; k++)
-		{
-			kids[k]->node = left + k;
-			kids[k]->depth = n.depth + 1;
-			kids[k]->start = k == 0 ? n.start : n.start + nl;
-			kids[k]->count = k == 0 ? nl : n.count - nl;
-			kids[k]->sums = palloc(sizeof(double) * g->stride);
-		}
-
-		/* build the smaller child, the larger one is parent minus it */
-		small = kids[0]->count <= kids[1]->count ? 0 : 1;
-		kids[small]->hist = hist_get(g);
-		hist_build(g, kids[small]->hist, rows + kids[small]->start, kids[small]->count, grad, hess,
-				   p->unit_hessian);
-		for (Size i = 0; i < g->hist_size; i++)
-			n.hist[i] -= kids[small]->hist[i];
-		kids[1 - small]->hist = n.hist;
-		pfree(n.sums);
-		for (int k = 0; k < 2; k++)
-		{
-			hist_sums(g, kids[k]->hist, kids[k]->sums);
-			/* counts are exact: keep the count channel exact after subtraction */
-			kids[k]->sums[g->C + 1] = kids[k]->count;
-			find_split(g, kids[k], p, rows, grad, hess, rng);
-		}
+		split_node(g, f, p, &n, kids, true, rows, grad, hess, importance, rng);
 	}
 	f->ntrees = t + 1;
 	f->tree_start[f->ntrees] = f->nnodes;

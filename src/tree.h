@@ -176,6 +176,7 @@ extern int	forest_leaf(const Forest *f, int t, const double *x);
 typedef struct TreeGrowParams
 {
 	int			max_depth;
+	int			max_leaf_nodes;	/* > 0: best-first growth to this many leaves */
 	int			min_samples_leaf;
 	int			min_samples_split;
 	double		l2;
@@ -196,7 +197,10 @@ extern void tree_grower_free(TreeGrower *g);
  * Grow one tree into f from the rows (ascending indexes, each with its
  * gradients grad[row * C + c] and hessian hess[row]).  raw, when not
  * NULL, gets each row's leaf value 0 added at raw[row * raw_stride].
- * importance[feature] accumulates the split gains.
+ * importance[feature] accumulates the split gains.  Growth is depth-first,
+ * or with p->max_leaf_nodes > 0 best-first (the splittable leaf of the
+ * largest gain next, as LightGBM and scikit-learn's HistGradientBoosting);
+ * either way a node's two children are numbered after it, adjacently.
  */
 extern void tree_grow(TreeGrower *g, Forest *f, const TreeGrowParams *p,
 					  int32 *rows, int nrows, const double *grad, const double *hess,
