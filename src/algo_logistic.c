@@ -82,6 +82,16 @@
  *	  all; the best setting by mean fold accuracy (ties: lower log-loss)
  *	  is the model.
  *
+ *	  L-BFGS.  Option solver: "newton", "lbfgs" or "auto" (default: Newton
+ *	  up to LOGISTIC_MAX_PARAMS coefficients, L-BFGS beyond).  L-BFGS
+ *	  minimises the same F on the same working scale from the moments start
+ *	  (whose F and g are exact, so the first direction costs no pass); each
+ *	  function/gradient evaluation is one pass of PASS_LOGISTIC with the
+ *	  fit's with_hess off: loss and gradient only, states still adding
+ *	  exactly.  See fit_advance_lbfgs for the line search and the stopping
+ *	  rule (||g||_inf <= tol max(1, F)).  No sample start, no inference
+ *	  statistics (they need the Hessian).
+ *
  *	  Inference for unpenalised binary models follows MADlib's logregr:
  *	  std_err from the inverse Hessian (transformed to the original scale),
  *	  Wald z statistics, two-sided normal p-values, odds ratios, and
@@ -109,6 +119,11 @@
 #include "utils/memutils.h"
 
 #define LOGISTIC_MAX_PARAMS	1000	/* free coefficients Newton may solve for */
+#define LBFGS_MAX_PARAMS	1000000 /* ... and L-BFGS */
+#define LBFGS_MEM			10		/* L-BFGS correction pairs kept */
+#define LBFGS_C1			1e-4	/* Armijo (sufficient decrease) constant */
+#define LBFGS_C2			0.9		/* Wolfe curvature constant */
+#define LBFGS_FLAT			1e-12	/* relative F change within rounding */
 #define DEFAULT_C			1.0
 #define DEFAULT_MAX_ITER	100
 #define DEFAULT_TOL			1e-6
@@ -135,6 +150,7 @@ extern const PassKind gram_pass_kind;
 extern const MldbAlgorithm logistic_regression_algorithm;
 
 static const char *const penalty_choices[] = {"l2", "none", NULL};
+static const char *const solver_choices[] = {"auto", "newton", "lbfgs", NULL};
 
 static const OptionDef logistic_options[] = {
 	{"C", OPT_NUMBER, 0, INFINITY, true},
@@ -143,6 +159,7 @@ static const OptionDef logistic_options[] = {
 	{"max_iter", OPT_INTEGER, 1, 1e6},
 	{"tol", OPT_NUMBER, 0, 1, true},
 	{"warm_start", OPT_BOOL},
+	{"solver", OPT_STRING, .choices = solver_choices},
 	{NULL}
 };
 
@@ -169,6 +186,7 @@ typedef struct FitAcc
 	int			npairs;			/* m (m + 1) / 2 Hessian blocks */
 	int			except_slot;	/* training slots: 1..nfolds but this one */
 	int			eval_slot;		/* slot scored, or EVAL_TRAIN */
+	bool		with_hess;		/* Newton: sum the Hessian; L-BFGS: loss and gradient only */
 	double	   *mu;				/* p */
 	double	   *inv_sd;			/* p */
 	double	   *beta;			/* m x q, working space */
@@ -279,12 +297,14 @@ logit_create(const PassCtx *ctx)
 		fa->m = bin_read_int32(&r);
 		fa->except_slot = bin_read_int32(&r);
 		fa->eval_slot = bin_read_int32(&r);
-		if (fa->m < 1 || fa->m > acc->K || (Size) fa->m * q > LOGISTIC_MAX_PARAMS ||
+		fa->with_hess = bin_read_int32(&r) != 0;
+		if (fa->m < 1 || fa->m > acc->K ||
+			(Size) fa->m * q > (fa->with_hess ? LOGISTIC_MAX_PARAMS : LBFGS_MAX_PARAMS) ||
 			fa->except_slot < 0 || fa->except_slot >= acc->nslots ||
 			fa->eval_slot < EVAL_TRAIN || fa->eval_slot >= acc->nslots)
 			bin_corrupted(&r, "logistic fit parameters out of range");
 		fa->q = q;
-		fa->npairs = fa->m * (fa->m + 1) / 2;
+		fa->npairs = fa->with_hess ? fa->m * (fa->m + 1) / 2 : 0;
 		fa->mu = bin_read_float8_array(&r, acc->p);
 		fa->inv_sd = bin_read_float8_array(&r, acc->p);
 		fa->beta = bin_read_float8_array(&r, fa->m * q);
@@ -404,6 +424,8 @@ fit_row(LogitAcc *acc, FitAcc *fa, int slot, int cls, const double *x)
 
 			for (int j = 0; j < q; j++)
 				fa->grad[j] += r * z[j];
+			if (!fa->with_hess)
+				goto sums;
 			if (fa->zbuf == NULL)
 				fa->zbuf = MemoryContextAlloc(GetMemoryChunkContext(acc),
 											  sizeof(double) * HESS_BATCH * q);
@@ -464,6 +486,8 @@ fit_row(LogitAcc *acc, FitAcc *fa, int slot, int cls, const double *x)
 				for (int j = 0; j < q; j++)
 					g[j] += r * z[j];
 			}
+			if (!fa->with_hess)
+				goto sums;
 			if (fa->zbuf == NULL)
 			{
 				MemoryContext cxt = GetMemoryChunkContext(acc);
@@ -496,13 +520,14 @@ fit_row(LogitAcc *acc, FitAcc *fa, int slot, int cls, const double *x)
 		}
 	}
 
+sums:
 	if (train)
 	{
 		fa->n += 1;
 		fa->loss += loss;
 		fa->nsat += loss < SATURATED_LOSS ? 1 : 0;
 		fa->nwrong += strict ? 0 : 1;
-		if (++fa->nbuf == HESS_BATCH)
+		if (fa->with_hess && ++fa->nbuf == HESS_BATCH)
 			fit_flush(fa, acc->scaled);
 	}
 	if (eval)
@@ -706,6 +731,8 @@ typedef struct Fit
 	int			max_iter;
 	double		tol;
 	const char *penalty;
+	const char *solver;			/* the option: auto, newton or lbfgs */
+	bool		lbfgs;			/* fitted by L-BFGS (no Hessian, no statistics) */
 	int			K;
 	int			p;
 	int			q;
@@ -754,6 +781,19 @@ typedef struct Fit
 	double	   *hist_rel;
 	double	   *hist_abs;
 	double	   *hist_bmax;
+	/* L-BFGS: the accepted iterate (beta_prev, F_prev, g_prev), direction step */
+	double	   *g_prev;			/* npar */
+	double	   *S;				/* LBFGS_MEM x npar: s = beta_{k+1} - beta_k */
+	double	   *Y;				/* LBFGS_MEM x npar: y = g_{k+1} - g_k */
+	double		rho[LBFGS_MEM];	/* 1 / s'y */
+	int			nmem;			/* pairs held */
+	int			head;			/* slot of the next pair */
+	bool		searching;		/* beta is a line-search trial */
+	double		alpha;			/* its step length along step */
+	double		ls_lo;			/* bracket: Armijo holds at lo, fails at hi */
+	double		ls_hi;
+	double		dg0;			/* g_prev' step */
+	int			ls_trials;
 	bool		warm;
 	int			sample_rows;	/* rows of the in-memory start, 0: none */
 	int			sample_iter;
@@ -804,6 +844,7 @@ fit_settings(Fit *f, Jsonb *options, bool strict)
 	f->standardize = opt_bool(options, "standardize", f->lambda > 0);
 	f->max_iter = (int) opt_int(options, "max_iter", DEFAULT_MAX_ITER);
 	f->tol = opt_number(options, "tol", DEFAULT_TOL);
+	f->solver = opt_string(options, "solver", "auto");
 }
 
 static void
@@ -821,12 +862,20 @@ fit_setup(Fit *f, const TrainSetup *ts, Jsonb *options, int setting, int fold)
 	f->m = ts->K == 2 || f->lambda == 0 ? ts->K - 1 : ts->K;
 	f->off = f->K - f->m;
 	npar = f->m * f->q;
-	if (npar > LOGISTIC_MAX_PARAMS)
+	f->lbfgs = strcmp(f->solver, "lbfgs") == 0 ||
+		(strcmp(f->solver, "auto") == 0 && npar > LOGISTIC_MAX_PARAMS);
+	if (f->lbfgs && npar > LBFGS_MAX_PARAMS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("logistic_regression would have %d coefficients (%d classes, %d encoded features), more than its L-BFGS solver's limit of %d",
+						npar, ts->K, ts->p, LBFGS_MAX_PARAMS),
+				 errhint("Select fewer features, lower max_categories, or group rare classes in a query passed as relation.")));
+	if (!f->lbfgs && npar > LOGISTIC_MAX_PARAMS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("logistic_regression would have %d coefficients (%d classes, %d encoded features), more than its Newton solver's limit of %d",
 						npar, ts->K, ts->p, LOGISTIC_MAX_PARAMS),
-				 errhint("Select fewer features, lower max_categories, or group rare classes in a query passed as relation.")));
+				 errhint("Use \"solver\": \"lbfgs\" (or \"auto\"), select fewer features, lower max_categories, or group rare classes in a query passed as relation.")));
 	f->npar = npar;
 	f->except_slot = fold;
 	f->nk = palloc0(sizeof(double) * f->K);
@@ -838,7 +887,14 @@ fit_setup(Fit *f, const TrainSetup *ts, Jsonb *options, int setting, int fold)
 	f->beta_prev = palloc0(sizeof(double) * npar);
 	f->step = palloc0(sizeof(double) * npar);
 	f->g = palloc0(sizeof(double) * npar);
-	f->H = palloc0(sizeof(double) * npar * npar);
+	if (f->lbfgs)
+	{
+		f->g_prev = palloc0(sizeof(double) * npar);
+		f->S = palloc0(sizeof(double) * LBFGS_MEM * npar);
+		f->Y = palloc0(sizeof(double) * LBFGS_MEM * npar);
+	}
+	else
+		f->H = palloc0(sizeof(double) * npar * npar);
 	f->conf = palloc0(sizeof(double) * f->K * f->K);
 	f->hist_F = palloc(sizeof(double) * (f->max_iter + MAX_HALVINGS + 4));
 	f->hist_rel = palloc(sizeof(double) * (f->max_iter + MAX_HALVINGS + 4));
@@ -862,8 +918,11 @@ fit_add_penalty(Fit *f)
 
 			f->F += 0.5 * f->pen[j] * f->beta[i] * f->beta[i];
 			f->g[i] += f->pen[j] * f->beta[i];
-			f->H[i * n + i] += f->pen[j];
+			if (f->H != NULL)
+				f->H[i * n + i] += f->pen[j];
 		}
+	if (f->H == NULL)
+		return;					/* L-BFGS */
 
 	/*
 	 * With K penalised vectors, shifting every intercept by the same amount
@@ -966,7 +1025,8 @@ fit_start_from_moments(Fit *f, LogitAcc *ma, const TrainSetup *ts)
 	}
 	memset(f->beta, 0, sizeof(double) * n);
 	memset(f->g, 0, sizeof(double) * n);
-	memset(f->H, 0, sizeof(double) * n * n);
+	if (f->H != NULL)
+		memset(f->H, 0, sizeof(double) * n * n);
 	for (int a = 0; a < f->m; a++)
 	{
 		int			k = a + f->off;
@@ -974,6 +1034,8 @@ fit_start_from_moments(Fit *f, LogitAcc *ma, const TrainSetup *ts)
 		f->beta[a * q] = f->off ? logpi[k] - logpi[0] : logpi[k] - mean_logpi;
 		for (int j = 0; j < p; j++)
 			f->g[a * q + 1 + j] = -f->nk[k] * (cm[k * p + j] - f->mu[j]) * f->inv_sd[j];
+		if (f->H == NULL)
+			continue;
 		for (int b = 0; b < f->m; b++)
 		{
 			int			l = b + f->off;
@@ -1077,7 +1139,7 @@ fit_absorb(Fit *f, const FitAcc *fa)
 	f->nsat = fa->nsat;
 	f->nwrong = fa->nwrong;
 	memcpy(f->g, fa->grad, sizeof(double) * n);
-	for (int a = 0; a < f->m; a++)
+	for (int a = 0; a < f->m && f->H != NULL; a++)
 		for (int b = a; b < f->m; b++)
 		{
 			const double *B = fa->hess + (Size) pair_index(f->m, a, b) * q * q;
@@ -1143,6 +1205,210 @@ fit_finish(Fit *f, FitEnd end)
 	f->status = f->scored ? FIT_DONE : FIT_SCORING;
 }
 
+static double
+dot(const double *a, const double *b, int n)
+{
+	double		s = 0;
+
+	for (int i = 0; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+/*
+ * L-BFGS (Nocedal & Wright, Algorithms 7.4 and 7.5), with F and g (no
+ * Hessian) at the current beta, each from one pass.  beta is either an
+ * accepted iterate (the start, or a trial the line search accepted) or a
+ * line-search trial beta_prev + alpha step.
+ *
+ * Line search: bracketing bisection for the weak Wolfe conditions
+ * F(alpha) <= F0 + c1 alpha g0's and g(alpha)'s >= c2 g0's (c1 = 1e-4,
+ * c2 = 0.9): Armijo failing shrinks alpha (safeguarded quadratic
+ * interpolation, or bisection once bracketed), the curvature condition
+ * failing doubles it.  Near the optimum F stops changing beyond its
+ * rounding; then a trial is also accepted where |F - F0| <= LBFGS_FLAT |F0|
+ * and the directional derivative has dropped to c2 g0's <= g's <= -0.8 g0's
+ * (Hager & Zhang's approximate Wolfe conditions).  MAX_HALVINGS trials
+ * without acceptance stop the fit (stalled).
+ *
+ * Convergence: ||g||_inf <= tol * max(1, F), the gradient of the
+ * penalised objective (no bounds: it is the projected gradient) relative
+ * to the objective, checked at every accepted iterate.
+ */
+static void
+fit_advance_lbfgs(Fit *f, const char *model_name)
+{
+	int			n = f->npar;
+	double	   *d = f->step;
+	double		gnorm;
+	double		rel;
+
+	if (f->status == FIT_SCORING)
+	{
+		f->status = FIT_DONE;
+		return;
+	}
+	if (f->searching)
+	{
+		double		dg = dot(f->g, d, n);
+		bool		finite = isfinite(f->F) && isfinite(dg);
+		bool		armijo = finite && f->F <= f->F_prev + LBFGS_C1 * f->alpha * f->dg0;
+		bool		flat = finite && fabs(f->F - f->F_prev) <= LBFGS_FLAT * fabs(f->F_prev) &&
+			dg >= LBFGS_C2 * f->dg0 && dg <= -0.8 * f->dg0;
+
+		f->ls_trials++;
+		if (!(armijo && dg >= LBFGS_C2 * f->dg0) && !flat)
+		{
+			if (f->ls_trials >= MAX_HALVINGS)
+			{
+				/* back to the last accepted iterate, which the next pass scores */
+				memcpy(f->beta, f->beta_prev, sizeof(double) * n);
+				f->searching = false;
+				f->scored = false;
+				fit_finish(f, END_STALLED);
+				return;
+			}
+			if (!armijo)
+			{
+				double		a = f->alpha;
+
+				f->ls_hi = a;
+				if (f->ls_lo > 0)
+					f->alpha = 0.5 * (f->ls_lo + f->ls_hi);
+				else
+				{
+					/* minimiser of the quadratic through F0, g0's and F(a) */
+					double		den = 2.0 * (f->F - f->F_prev - f->dg0 * a);
+					double		t = finite && den > 0 ? -f->dg0 * a * a / den : 0.5 * a;
+
+					f->alpha = Min(Max(t, 0.1 * a), 0.5 * a);
+				}
+			}
+			else
+			{
+				f->ls_lo = f->alpha;
+				f->alpha = isinf(f->ls_hi) ? 2.0 * f->alpha : 0.5 * (f->ls_lo + f->ls_hi);
+			}
+			for (int i = 0; i < n; i++)
+				f->beta[i] = f->beta_prev[i] + f->alpha * d[i];
+			f->scored = false;
+			return;
+		}
+
+		/* accepted: the pair (s, y) into the memory when s'y > 0 */
+		{
+			double	   *sv = f->S + (Size) f->head * n;
+			double	   *yv = f->Y + (Size) f->head * n;
+			double		sy;
+			double		yy;
+
+			for (int i = 0; i < n; i++)
+			{
+				sv[i] = f->beta[i] - f->beta_prev[i];
+				yv[i] = f->g[i] - f->g_prev[i];
+			}
+			sy = dot(sv, yv, n);
+			yy = dot(yv, yv, n);
+			if (sy > 1e-12 * yy && yy > 0)
+			{
+				f->rho[f->head] = 1.0 / sy;
+				f->head = (f->head + 1) % LBFGS_MEM;
+				f->nmem = Min(f->nmem + 1, LBFGS_MEM);
+			}
+		}
+		f->searching = false;
+		f->iter++;
+	}
+
+	/* an accepted iterate: converged? */
+	gnorm = max_abs(f->g, n);
+	rel = gnorm / Max(1.0, fabs(f->F));
+	if (isnan(rel))
+		rel = INFINITY;
+	f->last_step = rel;
+	f->hist_F[f->nhist] = f->F;
+	f->hist_rel[f->nhist] = rel;
+	f->hist_abs[f->nhist] = f->nhist > 0 ? f->alpha * max_abs(d, n) : 0;
+	f->hist_bmax[f->nhist] = max_abs(f->beta, n);
+	f->nhist++;
+	if (f->fold == 0)
+		elog(DEBUG1, "logistic_regression %s: L-BFGS iteration %d, objective %.17g, relative gradient %g, %d passes",
+			 model_name, f->iter, f->F, rel, f->passes);
+	if (rel <= f->tol)
+	{
+		fit_finish(f, END_CONVERGED);
+		return;
+	}
+	if (f->lambda == 0 && (f->nwrong == 0 || f->hist_bmax[f->nhist - 1] > DIVERGED_COEF))
+	{
+		f->separation = f->nwrong == 0 ? "complete" : "diverging";
+		fit_finish(f, END_SEPARABLE);
+		return;
+	}
+	if (f->iter >= f->max_iter)
+	{
+		fit_finish(f, END_MAX_ITER);
+		return;
+	}
+
+	/* two-loop recursion: d = -H_k g (Algorithm 7.4) */
+	{
+		double		a[LBFGS_MEM];
+		double		gamma = 1.0;
+
+		for (int i = 0; i < n; i++)
+			d[i] = -f->g[i];
+		for (int c = 0; c < f->nmem; c++)
+		{
+			int			j = (f->head - 1 - c + LBFGS_MEM) % LBFGS_MEM;
+
+			a[j] = f->rho[j] * dot(f->S + (Size) j * n, d, n);
+			for (int i = 0; i < n; i++)
+				d[i] -= a[j] * f->Y[(Size) j * n + i];
+		}
+		if (f->nmem > 0)
+		{
+			int			j = (f->head - 1 + LBFGS_MEM) % LBFGS_MEM;
+			const double *yv = f->Y + (Size) j * n;
+
+			gamma = 1.0 / (f->rho[j] * dot(yv, yv, n));
+		}
+		for (int i = 0; i < n; i++)
+			d[i] *= gamma;
+		for (int c = f->nmem - 1; c >= 0; c--)
+		{
+			int			j = (f->head - 1 - c + LBFGS_MEM) % LBFGS_MEM;
+			double		b = f->rho[j] * dot(f->Y + (Size) j * n, d, n);
+
+			for (int i = 0; i < n; i++)
+				d[i] += (a[j] - b) * f->S[(Size) j * n + i];
+		}
+	}
+	f->dg0 = dot(f->g, d, n);
+	if (!(f->dg0 < 0))
+	{
+		/* not a descent direction (rounding): forget the memory */
+		f->nmem = 0;
+		f->head = 0;
+		for (int i = 0; i < n; i++)
+			d[i] = -f->g[i];
+		f->dg0 = dot(f->g, d, n);
+	}
+	/* first step: unit length in beta; later the quasi-Newton step */
+	f->alpha = f->nmem > 0 ? 1.0 : 1.0 / Max(1.0, sqrt(-f->dg0));
+	f->ls_lo = 0;
+	f->ls_hi = INFINITY;
+	f->ls_trials = 0;
+	memcpy(f->beta_prev, f->beta, sizeof(double) * n);
+	memcpy(f->g_prev, f->g, sizeof(double) * n);
+	f->F_prev = f->F;
+	for (int i = 0; i < n; i++)
+		f->beta[i] = f->beta_prev[i] + f->alpha * d[i];
+	f->searching = true;
+	f->scored = false;
+	f->status = FIT_RUNNING;
+}
+
 /*
  * One iteration's decision, with F, g and H at the current beta: reject
  * and halve a step that raised F, stop, or take the Newton step.
@@ -1154,6 +1420,12 @@ fit_advance(Fit *f, const char *model_name)
 	double		rel = 0;
 	double		tiny = 1e-12 * fabs(f->F_prev);
 
+	if (f->lbfgs)
+	{
+		pfree(s);
+		fit_advance_lbfgs(f, model_name);
+		return;
+	}
 	if (f->status == FIT_SCORING)
 	{
 		f->status = FIT_DONE;
@@ -1281,6 +1553,8 @@ fit_on_sample(Fit *f, LogitAcc *macc, const TrainSetup *ts, const char *model_na
 	bool		ok;
 	MemoryContext old;
 
+	if (f->lbfgs)
+		return false;			/* the sample start is Newton's */
 	for (int i = 0; i < s->n; i++)
 	{
 		int			slot = (int) s->y[i] / ts->K;
@@ -1316,6 +1590,7 @@ fit_on_sample(Fit *f, LogitAcc *macc, const TrainSetup *ts, const char *model_na
 		fa.npairs = f->m * (f->m + 1) / 2;
 		fa.except_slot = f->except_slot;
 		fa.eval_slot = -2;		/* none */
+		fa.with_hess = true;
 		fa.mu = f->mu;
 		fa.inv_sd = f->inv_sd;
 		fa.beta = f->beta;
@@ -1404,6 +1679,7 @@ newton_pass(const TrainInput *in, const TrainSetup *ts, Fit *fits, int nfits,
 		bin_write_int32(&extra, f->m);
 		bin_write_int32(&extra, f->except_slot);
 		bin_write_int32(&extra, f->eval_slot);
+		bin_write_int32(&extra, f->lbfgs ? 0 : 1);
 		bin_write_float8_array(&extra, f->mu, f->p);
 		bin_write_float8_array(&extra, f->inv_sd, f->p);
 		bin_write_float8_array(&extra, f->beta, f->npar);
@@ -1640,7 +1916,7 @@ static Jsonb *
 fit_params(const Fit *f, const FeatureSpec *spec, const double *coef)
 {
 	JsonWriter	w;
-	bool		inference = f->lambda == 0 && f->K == 2 && f->end != END_SEPARABLE;
+	bool		inference = f->lambda == 0 && f->K == 2 && f->end != END_SEPARABLE && !f->lbfgs;
 
 	jw_init(&w);
 	if (f->K == 2)
@@ -1690,7 +1966,9 @@ fit_params(const Fit *f, const FeatureSpec *spec, const double *coef)
 		jw_number(&w, NULL, f->hist_F[i]);
 	jw_end_array(&w);
 	jw_number(&w, "objective", f->F);
-	jw_string(&w, "solver", f->pinv ? "newton_pseudo_inverse" : "newton_cholesky");
+	jw_string(&w, "solver", f->lbfgs ? "lbfgs" : f->pinv ? "newton_pseudo_inverse" : "newton_cholesky");
+	if (f->lbfgs)
+		jw_int(&w, "evaluations", f->passes);
 	if (f->pinv)
 		jw_int(&w, "rank", f->rank);
 	jw_bool(&w, "warm_start", f->warm);
@@ -1919,11 +2197,16 @@ logistic_train(const TrainInput *in, TrainOutput *out)
 				(errmsg_plural("logistic_regression did not converge in %d iteration",
 							   "logistic_regression did not converge in %d iterations",
 							   best->max_iter, best->max_iter),
+				 best->lbfgs ?
+				 errdetail("L-BFGS: the last gradient norm relative to the objective was %g; tol is %g.", best->last_step, best->tol) :
 				 errdetail("The last relative step was %g; tol is %g.", best->last_step, best->tol),
 				 errhint("Raise max_iter or tol, or increase the penalty (a smaller C).")));
 	else if (best->end == END_STALLED)
 		ereport(WARNING,
-				(errmsg("logistic_regression stopped: %d step halvings could not lower the objective",
+				(best->lbfgs ?
+				 errmsg("logistic_regression stopped: the L-BFGS line search found no acceptable step in %d trials",
+						MAX_HALVINGS) :
+				 errmsg("logistic_regression stopped: %d step halvings could not lower the objective",
 						MAX_HALVINGS),
 				 errhint("The features may be nearly collinear or badly scaled; try standardize, or a penalty.")));
 	if (best->pinv)
@@ -2054,7 +2337,7 @@ logistic_read(BinReader *r, const MldbModel *m)
 	lp->p = bin_read_int32(r);
 	if (lp->K != m->spec->nclasses || lp->K < 2 || lp->p != m->spec->dim ||
 		(lp->m != lp->K && lp->m != lp->K - 1) ||
-		(Size) lp->m * (lp->p + 1) > LOGISTIC_MAX_PARAMS)
+		(Size) lp->m * (lp->p + 1) > LBFGS_MAX_PARAMS)
 		bin_corrupted(r, "logistic coefficients do not match the features and classes");
 	lp->coef = bin_read_float8_array(r, lp->m * (lp->p + 1));
 	lp->eta = palloc(sizeof(double) * lp->K);

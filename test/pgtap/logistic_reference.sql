@@ -616,7 +616,7 @@ SELECT is(e.state, w.state, format('error %s: SQLSTATE %s', w.what, w.state))
     ('single class', '22023',
      $q$SELECT mldb.train('e7', 'logistic_regression', 'SELECT * FROM iris WHERE species = ''setosa''', 'species', NULL, '{}')$q$),
     ('too many coefficients', '54000',
-     $q$SELECT mldb.train('e8', 'logistic_regression', 'SELECT (g % 3)::text AS label, (g % 500)::text AS code FROM generate_series(1, 1500) g', 'label', NULL, '{"max_categories": 500}')$q$),
+     $q$SELECT mldb.train('e8', 'logistic_regression', 'SELECT (g % 3)::text AS label, (g % 500)::text AS code FROM generate_series(1, 1500) g', 'label', NULL, '{"max_categories": 500, "solver": "newton"}')$q$),
     ('constant feature without penalty', '22023',
      $q$SELECT mldb.train('e9', 'logistic_regression', 'SELECT species, 1.0::float8 AS one, petal_length FROM iris', 'species', NULL, '{"penalty": "none"}')$q$),
     ('predict on text labels', '42804',
@@ -635,7 +635,7 @@ SELECT ok(e.hint LIKE w.hint, format('error %s: the hint says %s', w.what, w.hin
     ('penalty l1', '%l2, none%',
      $q$SELECT mldb.train('e5', 'logistic_regression', 'iris', 'species', NULL, '{"penalty": "l1"}')$q$),
     ('too many coefficients', '%fewer features%',
-     $q$SELECT mldb.train('e8', 'logistic_regression', 'SELECT (g % 3)::text AS label, (g % 500)::text AS code FROM generate_series(1, 1500) g', 'label', NULL, '{"max_categories": 500}')$q$),
+     $q$SELECT mldb.train('e8', 'logistic_regression', 'SELECT (g % 3)::text AS label, (g % 500)::text AS code FROM generate_series(1, 1500) g', 'label', NULL, '{"max_categories": 500, "solver": "newton"}')$q$),
     ('predict on text labels', '%predict_class%',
      $q$SELECT mldb.predict('iris', t) FROM iris t LIMIT 1$q$)
   ) AS w(what, hint, sql)

@@ -178,7 +178,7 @@ SELECT mldb.train('lr_e', 'logistic_regression', 'lr_iris', 'species', NULL, '{"
 SELECT mldb.train('lr_e', 'logistic_regression', 'SELECT * FROM lr_iris WHERE species = ''setosa''', 'species');
 SELECT mldb.train('lr_e', 'logistic_regression',
                   'SELECT (g % 3)::text AS label, (g % 500)::text AS code FROM generate_series(1, 1500) g',
-                  'label', NULL, '{"max_categories": 500}');
+                  'label', NULL, '{"max_categories": 500, "solver": "newton"}');
 SELECT mldb.train('lr_e', 'logistic_regression', 'SELECT species, 2.0::float8 AS two, petal_length FROM lr_iris',
                   'species', NULL, '{"penalty": "none"}');
 SELECT mldb.predict_proba('lr_iris', i, 'rose') FROM lr_iris i LIMIT 1;
