@@ -22,6 +22,7 @@
 #include <math.h>
 
 #include "gram.h"
+#include "profile.h"
 #include "linalg.h"
 #include "model.h"
 #include "miscadmin.h"
@@ -526,6 +527,33 @@ linear_train(const TrainInput *in, TrainOutput *out, LinearKind kind)
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("relation has no rows to train on"),
 				 errhint("Check the relation, or the query's WHERE clause.")));
+	if (featurespec_has_dynamic(spec))
+	{
+		/*
+		 * One pass (prepare_features left the categorical columns'
+		 * levels to it): fix the vocabularies from the training rows'
+		 * counts and put the moments and the sample in the final layout.
+		 * The training driver reads in->spec with the sample, so it
+		 * becomes the final spec too.
+		 */
+		bool		rerun;
+		Profile    *prof;
+		FeatureSpec *fs = gram_resolve_levels(res.acc, spec,
+											  (int) opt_int(in->options, "max_categories", MLDB_DEFAULT_MAX_CATEGORIES),
+											  out->model->algo->onehot_drop_first, nfolds,
+											  pass_peek_sample(), &rerun, &prof);
+
+		profile_stash(prof);
+
+		*(FeatureSpec *) in->spec = *fs;
+		if (rerun)
+		{
+			/* too many levels to keep moments for: a second pass */
+			ctx.spec = in->spec;
+			res = pass_run(&ctx, in->from_sql, in->args_sql);
+			out->rows_skipped = res.rows_skipped;
+		}
+	}
 
 	if (settings != NIL)
 	{

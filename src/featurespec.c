@@ -135,7 +135,7 @@ featurespec_layout(FeatureSpec *spec)
 		FeatureColumn *c = &spec->cols[i];
 
 		c->offset = slot;
-		c->width = c->kind == FEATURE_NUMERIC ? 1 : Max(c->nlevels - c->drop_first, 0);
+		c->width = c->kind != FEATURE_CATEGORICAL ? 1 : Max(c->nlevels - c->drop_first, 0);
 		slot += c->width;
 	}
 	for (int i = 0; i < spec->ncols; i++)
@@ -167,6 +167,25 @@ featurespec_has_categorical(const FeatureSpec *spec)
 		if (spec->cols[i].kind == FEATURE_CATEGORICAL)
 			return true;
 	return false;
+}
+
+bool
+featurespec_has_dynamic(const FeatureSpec *spec)
+{
+	for (int i = 0; i < spec->ncols; i++)
+		if (spec->cols[i].kind == FEATURE_DYNAMIC)
+			return true;
+	return false;
+}
+
+/* A level's text as an exact double (52 bits of its hash): the sample's
+ * stand-in for a level a FEATURE_DYNAMIC column has not numbered yet. */
+double
+featurespec_level_hash(const char *s, int len)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) s, len, 0);
+
+	return (double) (h & ((UINT64CONST(1) << 52) - 1));
 }
 
 /* The readable name of an encoded slot: col, col=level or col__missing. */
@@ -240,7 +259,8 @@ featurespec_read(BinReader *r)
 		c->missing = bin_read_int32(r);
 		c->impute = bin_read_float8(r);
 		c->nlevels = bin_read_int32(r);
-		if ((c->kind != FEATURE_NUMERIC && c->kind != FEATURE_CATEGORICAL) ||
+		if ((c->kind != FEATURE_NUMERIC && c->kind != FEATURE_CATEGORICAL &&
+			 c->kind != FEATURE_DYNAMIC) ||
 			c->missing < MISSING_IMPUTE || c->missing > MISSING_NATIVE ||
 			c->nlevels < 0 || (Size) c->nlevels > r->len - r->pos)
 			bin_corrupted(r, "invalid feature column");
@@ -472,6 +492,18 @@ featurespec_encode(const FeatureBinding *b, const Datum *values,
 				default:
 					x[c->offset] = c->impute;
 					break;
+			}
+		}
+		else if (c->kind == FEATURE_DYNAMIC)
+		{
+			if (isnull[i])
+				x[c->offset] = -1.0;
+			else
+			{
+				int			len;
+				const char *s = featurespec_datum_text(cb, values[i], &len);
+
+				x[c->offset] = featurespec_level_hash(s, len);
 			}
 		}
 		else

@@ -16,7 +16,11 @@
 typedef enum FeatureKind
 {
 	FEATURE_NUMERIC = 1,
-	FEATURE_CATEGORICAL = 2
+	FEATURE_CATEGORICAL = 2,
+	FEATURE_DYNAMIC = 3			/* categorical whose levels the pass itself
+								 * discovers (gram.c): one slot holding
+								 * featurespec_level_hash of the value, -1
+								 * for NULL; pass specs only */
 } FeatureKind;
 
 /* What a NULL (or non-finite) numeric value becomes. */
@@ -68,6 +72,7 @@ typedef double (*NumericConv) (Datum d);
 
 #define MLDB_OTHER_LEVEL "__other__"
 #define MLDB_NULL_LEVEL "__null__"
+#define MLDB_DEFAULT_MAX_CATEGORIES 100
 
 extern NumericConv featurespec_numeric_conv(Oid typid);
 extern bool featurespec_is_categorical_type(Oid typid);
@@ -80,6 +85,8 @@ extern FeatureSpec *featurespec_read(BinReader *r);
 extern int	featurespec_find(const FeatureSpec *spec, const char *name);
 extern char *featurespec_slot_name(const FeatureSpec *spec, int slot);
 extern bool featurespec_has_categorical(const FeatureSpec *spec);
+extern bool featurespec_has_dynamic(const FeatureSpec *spec);
+extern double featurespec_level_hash(const char *s, int len);
 
 /* A column bound to a call site's argument type. */
 typedef struct LevelMap LevelMap;

@@ -16,8 +16,13 @@
 #include "mldb.h"
 
 #include <cblas.h>
+#include <math.h>
 
 #include "gram.h"
+#include "common/hashfn.h"
+#include "profile.h"
+#include "sample.h"
+#include "utils/sortsupport.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
@@ -53,8 +58,108 @@ typedef struct GramSlot
 	SparseSums *sp;				/* sparse mode */
 } GramSlot;
 
+/*
+ * FEATURE_DYNAMIC columns (one pass with level discovery): each column maps
+ * a level's text (NULL: len -1) to a hot index, numbered across columns in
+ * order of discovery; the moments are held over [dense slots, hot slots]
+ * and grow by one slot per new level (a new slot is zero in every earlier
+ * row, so the earlier moments extend exactly).  gram_resolve_levels then
+ * picks the vocabularies and maps the moments to the final layout.
+ */
+/* count, sums of the values shifted by the first one, range */
+typedef struct NumStat
+{
+	double		n;
+	double		nulls;
+	double		shift;
+	double		s1;
+	double		s2;
+	double		min;
+	double		max;
+} NumStat;
+
+#define NUMSTAT_DOUBLES ((int) (sizeof(NumStat) / sizeof(double)))
+
+static inline void
+numstat_add(NumStat *st, double v)
+{
+	double		d;
+
+	if (st->n == 0)
+		st->shift = v;
+	d = v - st->shift;
+	st->n++;
+	st->s1 += d;
+	st->s2 += d * d;
+	if (v < st->min)
+		st->min = v;
+	if (v > st->max)
+		st->max = v;
+}
+
+static void
+numstat_merge(NumStat *x, const NumStat *y)
+{
+	x->nulls += y->nulls;
+	if (y->n == 0)
+		return;
+	if (x->n == 0)
+	{
+		x->shift = y->shift;
+		x->s1 = y->s1;
+		x->s2 = y->s2;
+	}
+	else
+	{
+		double		d = y->shift - x->shift;
+
+		x->s2 += y->s2 + 2 * d * y->s1 + y->n * d * d;
+		x->s1 += y->s1 + y->n * d;
+	}
+	x->n += y->n;
+	x->min = Min(x->min, y->min);
+	x->max = Max(x->max, y->max);
+}
+
+typedef struct DynCol
+{
+	int			col;			/* spec column */
+	int			n;
+	int			cap;
+	char	  **keys;
+	int		   *lens;			/* -1: NULL */
+	int		   *hot;
+	int32	   *tab;			/* open addressing: level + 1 */
+	uint32		mask;
+	int			nonnull;		/* distinct non-NULL levels */
+} DynCol;
+
+typedef struct DynState
+{
+	MemoryContext cxt;
+	int			ndyn;
+	DynCol	   *cols;
+	int			nh;
+	int			nind;			/* hot slots 0..nind-1: numeric missing flags */
+	int			hcap;
+	int		   *hcol;			/* per hot: dyn column, or -1 for a missing
+								 * flag (hlev: its spec column) */
+	int		   *hlev;			/* per hot: level in its column */
+	int		   *indslot;		/* per missing flag: its slot in x */
+	double	  **cnt;			/* per split slot, per hot: exact row count */
+	bool		overflow;		/* too many levels: counts only */
+	/*
+	 * The profile of the training rows, for feature_stats, as the
+	 * profiling pass would have made it: per split slot, the target (0)
+	 * and each numeric column (1 + column).
+	 */
+	int			nstat;
+	NumStat   **stat;
+} DynState;
+
 typedef struct GramAcc
 {
+	DynState   *dyn;			/* FEATURE_DYNAMIC columns, or NULL */
 	int			m;
 	int			nslots;
 	GramSlot   *slots;
@@ -75,8 +180,54 @@ moments_init(Moments *mo, int m)
 {
 	mo->m = m;
 	mo->n = 0;
-	mo->mean = palloc0(sizeof(double) * m);
-	mo->M = palloc0(sizeof(double) * m * m);
+	mo->mean = palloc0(sizeof(double) * Max(m, 1));
+	mo->M = palloc0(sizeof(double) * Max(m * m, 1));
+}
+
+/* dynamic mode: the batch's mean and centered scatter, as sparse_to_batch */
+static void
+dyn_to_batch(const GramAcc *acc, GramSlot *s, double *bmean)
+{
+	SparseSums *sp = s->sp;
+	int			nd = acc->nd;
+	int			hc = acc->dyn->hcap;
+	int			m = s->mo.m;
+	double		nb = s->nbuf;
+	double	   *mu = palloc(sizeof(double) * Max(m, 1));
+
+	for (int i = 0; i < m; i++)
+	{
+		if (i < nd)
+		{
+			mu[i] = sp->zsum[i] / nb;
+			bmean[i] = sp->shift[i] + mu[i];
+		}
+		else
+		{
+			int			h = i - nd;
+
+			mu[i] = sp->Shh[h * hc + h] / nb;
+			bmean[i] = mu[i];
+		}
+	}
+	for (int i = 0; i < m; i++)
+		for (int j = i; j < m; j++)
+		{
+			double		r;
+
+			if (j < nd)
+				r = sp->Sdd[i * nd + j];
+			else if (i >= nd)
+				r = sp->Shh[(i - nd) * hc + (j - nd)];
+			else
+				r = sp->Shd[(j - nd) * nd + i];
+			s->mo.M[i * m + j] += r - nb * mu[i] * mu[j];
+		}
+	memset(sp->zsum, 0, sizeof(double) * nd);
+	memset(sp->Sdd, 0, sizeof(double) * nd * nd);
+	memset(sp->Shd, 0, sizeof(double) * hc * nd);
+	memset(sp->Shh, 0, sizeof(double) * hc * hc);
+	pfree(mu);
 }
 
 /*
@@ -153,7 +304,9 @@ gram_flush(const GramAcc *acc, GramSlot *s)
 	if (b == 0)
 		return;
 	bmean = palloc0(sizeof(double) * m);
-	if (s->sp != NULL)
+	if (acc->dyn != NULL)
+		dyn_to_batch(acc, s, bmean);
+	else if (s->sp != NULL)
 		sparse_to_batch(acc, s, bmean);
 	else
 	{
@@ -214,9 +367,75 @@ gram_create(const PassCtx *ctx)
 	const FeatureSpec *spec = ctx->spec;
 	int			nh = 0;
 
+	acc->dyn = NULL;
 	acc->m = spec->dim + (spec->target != NULL ? 1 : 0);
 	acc->nslots = pass_nslots(ctx);
 	acc->slots = palloc0(sizeof(GramSlot) * acc->nslots);
+	if (featurespec_has_dynamic(spec))
+	{
+		DynState   *dyn = palloc0(sizeof(DynState));
+		bool	   *skip = palloc0(sizeof(bool) * Max(acc->m, 1));
+
+		dyn->cxt = CurrentMemoryContext;
+		dyn->cols = palloc0(sizeof(DynCol) * spec->ncols);
+		for (int i = 0; i < spec->ncols; i++)
+			if (spec->cols[i].kind == FEATURE_DYNAMIC)
+			{
+				DynCol	   *dc = &dyn->cols[dyn->ndyn++];
+
+				dc->col = i;
+				dc->cap = 16;
+				dc->keys = palloc(sizeof(char *) * dc->cap);
+				dc->lens = palloc(sizeof(int) * dc->cap);
+				dc->hot = palloc(sizeof(int) * dc->cap);
+				dc->mask = 31;
+				dc->tab = palloc0(sizeof(int32) * (dc->mask + 1));
+				skip[spec->cols[i].offset] = true;
+			}
+		/* missing flags are 0/1 and mostly 0: sparse, as levels */
+		dyn->hcap = 16;
+		for (int i = 0; i < spec->ncols; i++)
+			if (spec->cols[i].kind == FEATURE_NUMERIC && spec->cols[i].indicator >= 0)
+				dyn->nind++;
+		while (dyn->hcap < dyn->nind)
+			dyn->hcap *= 2;
+		dyn->hcol = palloc(sizeof(int) * dyn->hcap);
+		dyn->hlev = palloc(sizeof(int) * dyn->hcap);
+		dyn->indslot = palloc(sizeof(int) * Max(dyn->nind, 1));
+		for (int i = 0; i < spec->ncols; i++)
+			if (spec->cols[i].kind == FEATURE_NUMERIC && spec->cols[i].indicator >= 0)
+			{
+				dyn->indslot[dyn->nh] = spec->cols[i].indicator;
+				dyn->hcol[dyn->nh] = -1;
+				dyn->hlev[dyn->nh++] = i;
+				skip[spec->cols[i].indicator] = true;
+			}
+		dyn->cnt = palloc(sizeof(double *) * acc->nslots);
+		for (int s = 0; s < acc->nslots; s++)
+			dyn->cnt[s] = palloc0(sizeof(double) * dyn->hcap);
+		dyn->nstat = 1 + spec->ncols;
+		dyn->stat = palloc(sizeof(NumStat *) * acc->nslots);
+		for (int s = 0; s < acc->nslots; s++)
+		{
+			dyn->stat[s] = palloc0(sizeof(NumStat) * dyn->nstat);
+			for (int c = 0; c < dyn->nstat; c++)
+			{
+				dyn->stat[s][c].min = INFINITY;
+				dyn->stat[s][c].max = -INFINITY;
+			}
+		}
+		acc->dyn = dyn;
+		acc->nh = dyn->nh;
+		acc->nd = 0;
+		acc->dense = palloc(sizeof(int) * Max(acc->m, 1));
+		for (int j = 0; j < acc->m; j++)
+			if (!skip[j])
+				acc->dense[acc->nd++] = j;
+		acc->active = palloc(sizeof(int) * Max(spec->ncols * 2, 1));
+		for (int s = 0; s < acc->nslots; s++)
+			moments_init(&acc->slots[s].mo, acc->nd + dyn->nh);
+		return acc;
+	}
 	for (int s = 0; s < acc->nslots; s++)
 		moments_init(&acc->slots[s].mo, acc->m);
 
@@ -340,6 +559,706 @@ sparse_add(GramAcc *acc, GramSlot *s, double y, const double *x, int p)
 		pfree(zd);
 }
 
+
+/* ---------------------------------------------------------------------
+ * Dynamic mode (FEATURE_DYNAMIC columns)
+ * ---------------------------------------------------------------------
+ */
+
+static SparseSums *
+dyn_sums_create(const GramAcc *acc)
+{
+	MemoryContext cxt = acc->dyn->cxt;
+	SparseSums *sp = MemoryContextAlloc(cxt, sizeof(SparseSums));
+	int			nd = acc->nd;
+	int			hc = acc->dyn->hcap;
+
+	sp->shift = MemoryContextAllocZero(cxt, sizeof(double) * Max(nd, 1));
+	sp->zsum = MemoryContextAllocZero(cxt, sizeof(double) * Max(nd, 1));
+	sp->Sdd = MemoryContextAllocZero(cxt, sizeof(double) * Max(nd * nd, 1));
+	sp->Shd = MemoryContextAllocZero(cxt, sizeof(double) * Max(hc * nd, 1));
+	sp->Shh = MemoryContextAllocZero(cxt, sizeof(double) * hc * hc);
+	return sp;
+}
+
+/* every slot's moments one hot slot wider (the new one is all zeros) */
+static void
+dyn_widen(GramAcc *acc)
+{
+	for (int s = 0; s < acc->nslots; s++)
+	{
+		Moments    *mo = &acc->slots[s].mo;
+		int			m = mo->m;
+		double	   *mean = MemoryContextAllocZero(acc->dyn->cxt, sizeof(double) * (m + 1));
+		double	   *M = MemoryContextAllocZero(acc->dyn->cxt, sizeof(double) * (m + 1) * (m + 1));
+
+		memcpy(mean, mo->mean, sizeof(double) * m);
+		for (int i = 0; i < m; i++)
+			memcpy(M + i * (m + 1), mo->M + i * m, sizeof(double) * m);
+		pfree(mo->mean);
+		pfree(mo->M);
+		mo->mean = mean;
+		mo->M = M;
+		mo->m = m + 1;
+	}
+}
+
+/*
+ * The hot index of level (s, len) of dynamic column k (len -1: NULL),
+ * created if new.  widen: also extend the moments (not while reading a
+ * serialized state, whose moments come afterwards).
+ */
+#define LEVEL_HASH(s, len) \
+	((len) < 0 ? (uint32) 0x9e3779b9 : (uint32) (uint64) featurespec_level_hash((s), (len)))
+
+static int
+dyn_intern(GramAcc *acc, const PassCtx *ctx, int k, const char *s, int len, uint32 hv,
+		   bool widen)
+{
+	DynState   *dyn = acc->dyn;
+	DynCol	   *dc = &dyn->cols[k];
+	uint32		h = hv & dc->mask;
+	int			lev;
+	int			hot;
+	MemoryContext old;
+
+	while (dc->tab[h] != 0)
+	{
+		int			i = dc->tab[h] - 1;
+
+		if (dc->lens[i] == len && (len < 0 || memcmp(dc->keys[i], s, len) == 0))
+			return dc->hot[i];
+		h = (h + 1) & dc->mask;
+	}
+	if (len >= 0 && dc->nonnull >= mldb_max_distinct)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("categorical feature \"%s\" has more than %d distinct values",
+						ctx->spec->cols[dc->col].name, mldb_max_distinct),
+				 errhint("Leave the column out of features (an identifier is not a category), bucket it in a query passed as relation, or raise mldb.max_distinct; max_categories then keeps the most frequent values.")));
+
+	old = MemoryContextSwitchTo(dyn->cxt);
+	/* pending batches hold sums over the old width: fold them in first */
+	if (widen && !dyn->overflow)
+		for (int sl = 0; sl < acc->nslots; sl++)
+			gram_flush(acc, &acc->slots[sl]);
+	if (dc->n == dc->cap)
+	{
+		dc->cap *= 2;
+		dc->keys = repalloc(dc->keys, sizeof(char *) * dc->cap);
+		dc->lens = repalloc(dc->lens, sizeof(int) * dc->cap);
+		dc->hot = repalloc(dc->hot, sizeof(int) * dc->cap);
+	}
+	lev = dc->n++;
+	dc->keys[lev] = len < 0 ? NULL : pnstrdup(s, len);
+	dc->lens[lev] = len;
+	if (len >= 0)
+		dc->nonnull++;
+	dc->tab[h] = lev + 1;
+	if ((uint32) dc->n * 2 > dc->mask)
+	{
+		uint32		size = (dc->mask + 1) * 2;
+
+		pfree(dc->tab);
+		dc->tab = palloc0(sizeof(int32) * size);
+		dc->mask = size - 1;
+		for (int i = 0; i < dc->n; i++)
+		{
+			uint32		hh = LEVEL_HASH(dc->keys[i], dc->lens[i]) & dc->mask;
+
+			while (dc->tab[hh] != 0)
+				hh = (hh + 1) & dc->mask;
+			dc->tab[hh] = i + 1;
+		}
+	}
+
+	hot = dyn->nh++;
+	dc->hot[lev] = hot;
+	if (dyn->nh > dyn->hcap)
+	{
+		dyn->hcap *= 2;
+		dyn->hcol = repalloc(dyn->hcol, sizeof(int) * dyn->hcap);
+		dyn->hlev = repalloc(dyn->hlev, sizeof(int) * dyn->hcap);
+		for (int sl = 0; sl < acc->nslots; sl++)
+		{
+			dyn->cnt[sl] = repalloc(dyn->cnt[sl], sizeof(double) * dyn->hcap);
+			memset(dyn->cnt[sl] + dyn->nh - 1, 0, sizeof(double) * (dyn->hcap - dyn->nh + 1));
+			/* flushed above: the sums are zero, make them wider */
+			if (acc->slots[sl].sp != NULL)
+				acc->slots[sl].sp = dyn_sums_create(acc);
+		}
+	}
+	dyn->hcol[hot] = k;
+	dyn->hlev[hot] = lev;
+	acc->nh = dyn->nh;
+	if (dyn->nh > GRAM_MAX_SPARSE_HOT)
+		dyn->overflow = true;
+	if (widen && !dyn->overflow)
+		dyn_widen(acc);
+	MemoryContextSwitchTo(old);
+	return hot;
+}
+
+static void
+dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 rowhash,
+		double y, const double *x, const Datum *values, const bool *isnull)
+{
+	GramAcc    *acc = (GramAcc *) a;
+	DynState   *dyn = acc->dyn;
+	GramSlot   *s = &acc->slots[slot];
+	SparseSums *sp;
+	int			nd = acc->nd;
+	int			hc;
+	int			nact = 0;
+	int			p = ctx->spec->dim;
+	double		z[MLDB_MAX_COLUMNS * 2 + 2];
+	double	   *zd;
+
+	for (int h = 0; h < dyn->nind; h++)
+		if (x[dyn->indslot[h]] != 0)
+			acc->active[nact++] = h;
+	for (int k = 0; k < dyn->ndyn; k++)
+	{
+		int			i = dyn->cols[k].col;
+		int			len = -1;
+		const char *t = NULL;
+		uint32		hv = 0x9e3779b9;
+
+		DynCol	   *dc = &dyn->cols[k];
+		int32		e;
+
+		if (!isnull[i])
+		{
+			t = featurespec_datum_text(&b->cols[i], values[i], &len);
+			/* the encoder already hashed the text (featurespec_level_hash) */
+			hv = (uint32) (uint64) x[ctx->spec->cols[i].offset];
+		}
+		/* the usual case, a known level at the first probe */
+		e = dc->tab[hv & dc->mask];
+		if (e != 0 && dc->lens[e - 1] == len)
+		{
+			const char *key = dc->keys[e - 1];
+			int			c = 0;
+
+			while (c < len && key[c] == t[c])
+				c++;
+			if (c == len)
+			{
+				acc->active[nact++] = dc->hot[e - 1];
+				continue;
+			}
+		}
+		acc->active[nact++] = dyn_intern(acc, ctx, k, t, len, hv, true);
+	}
+	for (int a2 = 0; a2 < nact; a2++)
+		dyn->cnt[slot][acc->active[a2]] += 1.0;
+	if (slot != PASS_HOLDOUT_SLOT)
+	{
+		NumStat    *st = dyn->stat[slot];
+
+		if (ctx->spec->target != NULL)
+			numstat_add(&st[0], y);
+		for (int i = 0; i < ctx->spec->ncols; i++)
+		{
+			const FeatureColumn *c = &ctx->spec->cols[i];
+
+			if (c->kind != FEATURE_NUMERIC)
+				continue;
+			if (c->missing == MISSING_INDICATOR ? x[c->indicator] != 0 : isnull[i])
+				st[1 + i].nulls++;
+			else
+				numstat_add(&st[1 + i], x[c->offset]);
+		}
+	}
+	if (dyn->overflow)
+		return;
+
+	if (s->sp == NULL)
+		s->sp = dyn_sums_create(acc);
+	sp = s->sp;
+	hc = dyn->hcap;
+	zd = nd <= (int) lengthof(z) ? z : palloc(sizeof(double) * nd);
+	for (int k = 0; k < nd; k++)
+	{
+		int			j = acc->dense[k];
+		double		v = j < p ? x[j] : y;
+
+		if (s->nbuf == 0)
+			sp->shift[k] = v;
+		zd[k] = v - sp->shift[k];
+		sp->zsum[k] += zd[k];
+	}
+	for (int k = 0; k < nd; k++)
+	{
+		double		zk = zd[k];
+		double	   *Sk = sp->Sdd + k * nd;
+
+		for (int l = k; l < nd; l++)
+			Sk[l] += zk * zd[l];
+	}
+	for (int a2 = 0; a2 < nact; a2++)
+	{
+		int			h = acc->active[a2];
+		double	   *Sh = sp->Shd + h * nd;
+
+		for (int k = 0; k < nd; k++)
+			Sh[k] += zd[k];
+		for (int b2 = a2; b2 < nact; b2++)
+		{
+			int			h2 = acc->active[b2];
+
+			sp->Shh[Min(h, h2) * hc + Max(h, h2)] += 1.0;
+		}
+	}
+	if (zd != z)
+		pfree(zd);
+	if (++s->nbuf == GRAM_BATCH)
+		gram_flush(acc, s);
+}
+
+static void
+dyn_merge(GramAcc *x, GramAcc *y, const PassCtx *ctx)
+{
+	DynState   *dy = y->dyn;
+	int		   *map = palloc(sizeof(int) * Max(dy->nh, 1));
+
+	if (!x->dyn->overflow)
+		for (int s = 0; s < x->nslots; s++)
+			gram_flush(x, &x->slots[s]);
+	if (!dy->overflow)
+		for (int s = 0; s < y->nslots; s++)
+			gram_flush(y, &y->slots[s]);
+	for (int h = 0; h < dy->nh; h++)
+	{
+		DynCol	   *dc;
+		int			lev = dy->hlev[h];
+
+		if (h < dy->nind)
+		{
+			map[h] = h;
+			continue;
+		}
+		dc = &dy->cols[dy->hcol[h]];
+		map[h] = dyn_intern(x, ctx, dy->hcol[h], dc->keys[lev], dc->lens[lev],
+							LEVEL_HASH(dc->keys[lev], dc->lens[lev]), true);
+	}
+	if (dy->overflow)
+		x->dyn->overflow = true;
+	for (int s = 0; s < x->nslots; s++)
+	{
+		for (int h = 0; h < dy->nh; h++)
+			x->dyn->cnt[s][map[h]] += dy->cnt[s][h];
+		for (int c = 0; c < x->dyn->nstat; c++)
+			numstat_merge(&x->dyn->stat[s][c], &dy->stat[s][c]);
+	}
+	if (x->dyn->overflow)
+		return;
+	for (int s = 0; s < x->nslots; s++)
+	{
+		Moments    *b = &y->slots[s].mo;
+		Moments		e;
+		int			mb = b->m;
+		int			me = x->slots[s].mo.m;
+		int		   *to = palloc(sizeof(int) * Max(mb, 1));
+
+		for (int i = 0; i < mb; i++)
+			to[i] = i < x->nd ? i : x->nd + map[i - x->nd];
+		moments_init(&e, me);
+		e.n = b->n;
+		for (int i = 0; i < mb; i++)
+		{
+			e.mean[to[i]] = b->mean[i];
+			for (int j = i; j < mb; j++)
+				e.M[Min(to[i], to[j]) * me + Max(to[i], to[j])] = b->M[i * mb + j];
+		}
+		moments_merge(&x->slots[s].mo, &e);
+		pfree(e.mean);
+		pfree(e.M);
+		pfree(to);
+	}
+}
+
+static void
+dyn_write(StringInfo buf, GramAcc *acc)
+{
+	DynState   *dyn = acc->dyn;
+
+	bin_write_int32(buf, dyn->nh);
+	bin_write_int32(buf, dyn->overflow);
+	for (int h = dyn->nind; h < dyn->nh; h++)
+	{
+		DynCol	   *dc = &dyn->cols[dyn->hcol[h]];
+		int			lev = dyn->hlev[h];
+
+		bin_write_int32(buf, dyn->hcol[h]);
+		bin_write_int32(buf, dc->lens[lev]);
+		if (dc->lens[lev] > 0)
+			appendBinaryStringInfo(buf, dc->keys[lev], dc->lens[lev]);
+	}
+	for (int s = 0; s < acc->nslots; s++)
+	{
+		bin_write_float8_array(buf, (double *) dyn->stat[s], dyn->nstat * NUMSTAT_DOUBLES);
+		bin_write_float8_array(buf, dyn->cnt[s], dyn->nh);
+		if (!dyn->overflow)
+		{
+			gram_flush(acc, &acc->slots[s]);
+			moments_write(buf, &acc->slots[s].mo);
+		}
+	}
+}
+
+static void
+dyn_read(BinReader *r, GramAcc *acc, const PassCtx *ctx)
+{
+	DynState   *dyn = acc->dyn;
+	int			nh = bin_read_int32(r);
+	bool		overflow = bin_read_int32(r) != 0;
+
+	if (nh < dyn->nind || (Size) nh > r->len - r->pos)
+		bin_corrupted(r, "level count out of range");
+	for (int h = dyn->nind; h < nh; h++)
+	{
+		int			k = bin_read_int32(r);
+		int			len = bin_read_int32(r);
+		char	   *t = NULL;
+
+		if (k < 0 || k >= dyn->ndyn || len < -1 || (len > 0 && (Size) len > r->len - r->pos))
+			bin_corrupted(r, "invalid level");
+		if (len > 0)
+		{
+			t = palloc(len);
+			bin_read(r, t, len);
+		}
+		if (dyn_intern(acc, ctx, k, len == 0 ? "" : t, len,
+					   LEVEL_HASH(len == 0 ? "" : t, len), false) != h)
+			bin_corrupted(r, "duplicate level");
+	}
+	dyn->overflow |= overflow;
+	for (int s = 0; s < acc->nslots; s++)
+	{
+		double	   *st = bin_read_float8_array(r, dyn->nstat * NUMSTAT_DOUBLES);
+		double	   *c;
+
+		memcpy(dyn->stat[s], st, sizeof(NumStat) * dyn->nstat);
+		c = bin_read_float8_array(r, nh);
+
+		memcpy(dyn->cnt[s], c, sizeof(double) * nh);
+		if (!overflow)
+			acc->slots[s].mo = *moments_read(r, acc->nd + nh);
+	}
+}
+
+static int
+dyn_level_cmp(const void *a, const void *b, void *arg)
+{
+	const DynCol *dc = ((void **) arg)[0];
+	const double *cnt = ((void **) arg)[1];
+	int			i = *(const int *) a;
+	int			j = *(const int *) b;
+	int			r;
+
+	if (cnt[i] != cnt[j])
+		return cnt[i] > cnt[j] ? -1 : 1;
+	r = memcmp(dc->keys[i], dc->keys[j], Min(dc->lens[i], dc->lens[j]));
+	return r != 0 ? r : dc->lens[i] - dc->lens[j];
+}
+
+typedef struct HashSlot
+{
+	double		hash;
+	int			slot;
+} HashSlot;
+
+static int
+hashslot_cmp(const void *a, const void *b)
+{
+	double		x = ((const HashSlot *) a)->hash;
+	double		y = ((const HashSlot *) b)->hash;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/*
+ * After a pass over a spec with FEATURE_DYNAMIC columns: fix each such
+ * column's vocabulary from the training slots' (1..nfolds) counts exactly
+ * as profile_encode_column does from a profile, and rewrite the
+ * accumulator's moments (and sample, when given) in the final layout, so
+ * gram_moments() and the rest work as after a pass over the final spec.
+ * Returns the final spec; *rerun is set when there were too many levels to
+ * keep moments for (the caller then runs the pass again over it).
+ */
+FeatureSpec *
+gram_resolve_levels(void *a, const FeatureSpec *pass_spec, int max_categories,
+					bool drop_first, int nfolds, RowSample *sample, bool *rerun,
+					Profile **profile)
+{
+	GramAcc    *acc = (GramAcc *) a;
+	DynState   *dyn = acc->dyn;
+	FeatureSpec *out = featurespec_copy(pass_spec);
+	int			has_y = pass_spec->target != NULL ? 1 : 0;
+	int		   *hslot = palloc(sizeof(int) * Max(dyn->nh, 1));	/* final slot per hot */
+	int		  **levslot = palloc(sizeof(int *) * Max(dyn->ndyn, 1));
+	int			mf;
+	int		   *to;
+	int			mi;
+
+	Profile    *prof = palloc0(sizeof(Profile));
+	int			off = has_y;
+
+	/* the profile of the training rows (profile_run's, without a pass) */
+	prof->ncols = pass_spec->ncols + off;
+	prof->cols = palloc0(sizeof(ColumnProfile) * prof->ncols);
+	for (int c = 0; c < prof->ncols; c++)
+	{
+		ColumnProfile *cp = &prof->cols[c];
+		int			si = off ? c : c + 1;	/* index into stat */
+		NumStat		t = {0, 0, 0, 0, 0, INFINITY, -INFINITY};
+
+		cp->name = c < off ? pass_spec->target : pass_spec->cols[c - off].name;
+		cp->kind = FEATURE_NUMERIC;
+		if (c >= off && pass_spec->cols[c - off].kind != FEATURE_NUMERIC)
+		{
+			cp->kind = FEATURE_CATEGORICAL;
+			continue;
+		}
+		for (int s = 1; s <= nfolds; s++)
+			numstat_merge(&t, &dyn->stat[s][si]);
+		cp->n = t.n;
+		cp->nulls = t.nulls;
+		cp->mean = t.n > 0 ? t.shift + t.s1 / t.n : NAN;
+		cp->var = t.n > 0 ? Max(t.s2 / t.n - (t.s1 / t.n) * (t.s1 / t.n), 0.0) : NAN;
+		cp->min = t.min;
+		cp->max = t.max;
+	}
+
+	/* the vocabularies */
+	for (int k = 0; k < dyn->ndyn; k++)
+	{
+		DynCol	   *dc = &dyn->cols[k];
+		FeatureColumn *c = &out->cols[dc->col];
+		double	   *tc = palloc0(sizeof(double) * Max(dc->n, 1));
+		int		   *order = palloc(sizeof(int) * Max(dc->n, 1));
+		int		   *rank = palloc(sizeof(int) * Max(dc->n, 1));
+		int			nl = 0;
+		double		nulls = 0;
+		int			keep;
+		int			n = 0;
+		void	   *arg[2];
+
+		for (int l = 0; l < dc->n; l++)
+		{
+			for (int s = 1; s <= nfolds; s++)
+				tc[l] += dyn->cnt[s][dc->hot[l]];
+			rank[l] = -1;
+			if (dc->lens[l] < 0)
+				nulls = tc[l];
+			else if (tc[l] > 0)
+				order[nl++] = l;
+		}
+		arg[0] = dc;
+		arg[1] = tc;
+		qsort_arg(order, nl, sizeof(int), dyn_level_cmp, arg);
+		{
+			ColumnProfile *cp = &prof->cols[dc->col + off];
+
+			cp->nulls = nulls;
+			cp->nlevels = nl;
+			cp->levels = palloc(sizeof(char *) * Max(nl, 1));
+			cp->counts = palloc(sizeof(double) * Max(nl, 1));
+			for (int r = 0; r < nl; r++)
+			{
+				cp->levels[r] = pstrdup(dc->keys[order[r]]);
+				cp->counts[r] = tc[order[r]];
+				cp->n += tc[order[r]];
+			}
+		}
+		keep = Min(nl, max_categories);
+		c->kind = FEATURE_CATEGORICAL;
+		c->levels = palloc(sizeof(char *) * (keep + 2));
+		for (int r = 0; r < keep; r++)
+		{
+			c->levels[n++] = pstrdup(dc->keys[order[r]]);
+			rank[order[r]] = r;
+		}
+		c->other_level = -1;
+		c->null_level = -1;
+		if (nl > keep)
+		{
+			c->other_level = n;
+			c->levels[n++] = MLDB_OTHER_LEVEL;
+		}
+		if (nulls > 0)
+		{
+			c->null_level = n;
+			c->levels[n++] = MLDB_NULL_LEVEL;
+		}
+		c->nlevels = n;
+		c->drop_first = drop_first && n > 0 ? 1 : 0;
+		/* each level's final level: kept, else __other__ (or none) */
+		for (int l = 0; l < dc->n; l++)
+		{
+			if (dc->lens[l] < 0)
+				rank[l] = c->null_level;
+			else if (rank[l] < 0)
+				rank[l] = c->other_level;
+		}
+		levslot[k] = rank;
+	}
+	featurespec_layout(out);
+	mf = out->dim + has_y;
+
+	for (int h = 0; h < dyn->nh; h++)
+	{
+		const FeatureColumn *c;
+		int			lev;
+
+		if (h < dyn->nind)
+		{
+			hslot[h] = out->cols[dyn->hlev[h]].indicator;
+			continue;
+		}
+		c = &out->cols[dyn->cols[dyn->hcol[h]].col];
+		lev = levslot[dyn->hcol[h]][dyn->hlev[h]];
+		hslot[h] = lev >= c->drop_first ? c->offset + lev - c->drop_first : -1;
+	}
+
+	/* internal index -> final slot */
+	mi = acc->nd + dyn->nh;
+	to = palloc(sizeof(int) * Max(mi, 1));
+	for (int k = 0; k < acc->nd; k++)
+	{
+		int			j = acc->dense[k];
+
+		to[k] = -1;
+		if (j == acc->m - 1 && has_y)
+			to[k] = mf - 1;
+		else
+			for (int i = 0; i < pass_spec->ncols; i++)
+			{
+				const FeatureColumn *pc = &pass_spec->cols[i];
+
+				if (pc->kind == FEATURE_NUMERIC && pc->offset == j)
+					to[k] = out->cols[i].offset;
+				else if (pc->kind == FEATURE_NUMERIC && pc->indicator >= 0 && pc->indicator == j)
+					to[k] = out->cols[i].indicator;
+			}
+	}
+	for (int h = 0; h < dyn->nh; h++)
+		to[acc->nd + h] = hslot[h];
+
+	*rerun = dyn->overflow;
+	for (int s = 0; s < acc->nslots; s++)
+	{
+		GramSlot   *gs = &acc->slots[s];
+		Moments		f;
+
+		moments_init(&f, mf);
+		if (!dyn->overflow)
+		{
+			Moments    *mo = &gs->mo;
+
+			gram_flush(acc, gs);
+			f.n = mo->n;
+			for (int i = 0; i < mi; i++)
+			{
+				if (to[i] < 0)
+					continue;
+				f.mean[to[i]] += mo->mean[i];
+				for (int j = 0; j < mi; j++)
+				{
+					double		v;
+
+					if (to[j] < 0)
+						continue;
+					v = i <= j ? mo->M[i * mi + j] : mo->M[j * mi + i];
+					/* f holds the upper triangle, as while accumulating */
+					if (to[i] <= to[j])
+						f.M[to[i] * mf + to[j]] += v;
+				}
+			}
+		}
+		gs->mo = f;
+		gs->nbuf = 0;
+		gs->sp = NULL;
+		gs->buf = NULL;
+	}
+
+	/* the sample: level hashes to the final one-hot slots */
+	if (sample != NULL)
+	{
+		HashSlot  **maps = palloc(sizeof(HashSlot *) * Max(dyn->ndyn, 1));
+		int		   *nulls = palloc(sizeof(int) * Max(dyn->ndyn, 1));
+		double	   *nx = palloc0(sizeof(double) * Max(sample->capacity, 1) * Max(out->dim, 1));
+
+		for (int k = 0; k < dyn->ndyn; k++)
+		{
+			DynCol	   *dc = &dyn->cols[k];
+			int			n = 0;
+
+			maps[k] = palloc(sizeof(HashSlot) * Max(dc->n, 1));
+			nulls[k] = -1;
+			for (int l = 0; l < dc->n; l++)
+			{
+				if (dc->lens[l] < 0)
+					nulls[k] = hslot[dc->hot[l]];
+				else
+				{
+					maps[k][n].hash = featurespec_level_hash(dc->keys[l], dc->lens[l]);
+					maps[k][n++].slot = hslot[dc->hot[l]];
+				}
+			}
+			qsort(maps[k], n, sizeof(HashSlot), hashslot_cmp);
+			dc->nonnull = n;
+		}
+		for (int r = 0; r < sample->n; r++)
+		{
+			const double *px = sample->x + (Size) r * sample->dim;
+			double	   *fx = nx + (Size) r * out->dim;
+
+			for (int i = 0; i < pass_spec->ncols; i++)
+			{
+				const FeatureColumn *pc = &pass_spec->cols[i];
+				const FeatureColumn *fc = &out->cols[i];
+
+				if (pc->kind == FEATURE_NUMERIC)
+				{
+					fx[fc->offset] = px[pc->offset];
+					if (pc->indicator >= 0)
+						fx[fc->indicator] = px[pc->indicator];
+				}
+			}
+			for (int k = 0; k < dyn->ndyn; k++)
+			{
+				double		v = px[pass_spec->cols[dyn->cols[k].col].offset];
+				int			sl = -1;
+
+				if (v < 0)
+					sl = nulls[k];
+				else
+				{
+					HashSlot	key = {v, 0};
+					HashSlot   *f = bsearch(&key, maps[k], dyn->cols[k].nonnull,
+											sizeof(HashSlot), hashslot_cmp);
+
+					if (f != NULL)
+						sl = f->slot;
+				}
+				if (sl >= 0)
+					fx[sl] = 1.0;
+			}
+		}
+		sample->x = nx;
+		sample->dim = out->dim;
+	}
+
+	acc->dyn = NULL;
+	acc->m = mf;
+	acc->nh = 0;
+	acc->nd = mf;
+	*profile = prof;
+	return out;
+}
+
 static void
 gram_add(void *a, const PassCtx *ctx, int slot, uint64 rowhash, double y,
 		 const double *x)
@@ -370,11 +1289,26 @@ gram_add(void *a, const PassCtx *ctx, int slot, uint64 rowhash, double y,
 }
 
 static void
+gram_add_full(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 rowhash,
+			  double y, const double *x, const Datum *values, const bool *isnull)
+{
+	if (((GramAcc *) a)->dyn != NULL)
+		dyn_add(a, ctx, b, slot, rowhash, y, x, values, isnull);
+	else
+		gram_add(a, ctx, slot, rowhash, y, x);
+}
+
+static void
 gram_merge(void *a, void *b, const PassCtx *ctx)
 {
 	GramAcc    *x = (GramAcc *) a;
 	GramAcc    *y = (GramAcc *) b;
 
+	if (x->dyn != NULL)
+	{
+		dyn_merge(x, y, ctx);
+		return;
+	}
 	for (int s = 0; s < x->nslots; s++)
 	{
 		gram_flush(x, &x->slots[s]);
@@ -412,6 +1346,11 @@ gram_write(StringInfo buf, void *a, const PassCtx *ctx)
 
 	bin_write_int32(buf, acc->m);
 	bin_write_int32(buf, acc->nslots);
+	if (acc->dyn != NULL)
+	{
+		dyn_write(buf, acc);
+		return;
+	}
 	for (int s = 0; s < acc->nslots; s++)
 	{
 		gram_flush(acc, &acc->slots[s]);
@@ -426,6 +1365,11 @@ gram_read(BinReader *r, const PassCtx *ctx)
 
 	if (bin_read_int32(r) != acc->m || bin_read_int32(r) != acc->nslots)
 		bin_corrupted(r, "moment dimensions do not match the pass context");
+	if (acc->dyn != NULL)
+	{
+		dyn_read(r, acc, ctx);
+		return acc;
+	}
 	for (int s = 0; s < acc->nslots; s++)
 		acc->slots[s].mo = *moments_read(r, acc->m);
 	return acc;
@@ -435,6 +1379,7 @@ const PassKind gram_pass_kind = {
 	.name = "gram",
 	.create = gram_create,
 	.add = gram_add,
+	.add_full = gram_add_full,
 	.merge = gram_merge,
 	.write = gram_write,
 	.read = gram_read,

@@ -25,6 +25,11 @@ extern void moments_merge_full(Moments *a, const Moments *b);
 extern Moments *moments_copy(const Moments *mo);
 extern void moments_write(StringInfo buf, const Moments *mo);
 extern Moments *moments_read(BinReader *r, int m);
+struct RowSample;
+struct Profile;
+extern FeatureSpec *gram_resolve_levels(void *acc, const FeatureSpec *pass_spec, int max_categories,
+										bool drop_first, int nfolds, struct RowSample *sample,
+										bool *rerun, struct Profile **profile);
 extern FeatureSpec *gram_resolve_indicators(const FeatureSpec *spec, Moments **mo, int nmo);
 
 #endif

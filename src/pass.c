@@ -247,7 +247,11 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(st);
 	}
 
-	st->kind->add(st->acc, st->ctx, slot, hash, y, st->x);
+	if (st->kind->add_full != NULL)
+		st->kind->add_full(st->acc, st->ctx, st->binding, slot, hash, y, st->x,
+						   st->values + ntarget, st->isnull + ntarget);
+	else
+		st->kind->add(st->acc, st->ctx, slot, hash, y, st->x);
 	if (st->sample != NULL && slot != PASS_HOLDOUT_SLOT)
 		rowsample_add(st->sample, rowhash_sample_key(hash), y, st->x);
 	PG_RETURN_POINTER(st);
@@ -402,6 +406,13 @@ pass_take_sample(void)
 	requested_sample = 0;
 	taken_sample = NULL;
 	return s;
+}
+
+/* The sample taken so far, left in place (its owner may rewrite it). */
+RowSample *
+pass_peek_sample(void)
+{
+	return taken_sample;
 }
 
 PassResult

@@ -68,6 +68,14 @@ typedef struct PassKind
 	void		(*add_raw) (void *acc, const PassCtx *ctx, const FeatureBinding *b,
 							int slot, uint64 rowhash, const Datum *values,
 							const bool *isnull);
+	/*
+	 * Optional: add, but also given the row's raw feature values (one per
+	 * spec column, after the target) and their binding; used instead of
+	 * add when set (gram.c's FEATURE_DYNAMIC columns).
+	 */
+	void		(*add_full) (void *acc, const PassCtx *ctx, const FeatureBinding *b,
+							 int slot, uint64 rowhash, double y, const double *x,
+							 const Datum *values, const bool *isnull);
 	void		(*merge) (void *acc, void *other, const PassCtx *ctx);
 	void		(*write) (StringInfo buf, void *acc, const PassCtx *ctx);
 	void	   *(*read) (BinReader *r, const PassCtx *ctx);
@@ -92,6 +100,7 @@ extern PassResult pass_run(const PassCtx *ctx, const char *from_sql, const char 
  */
 extern void pass_request_sample(int k);
 extern struct RowSample *pass_take_sample(void);
+extern struct RowSample *pass_peek_sample(void);
 
 /* Deterministic row split, shared with mldb._split_unit(). */
 typedef struct RowHasher

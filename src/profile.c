@@ -427,3 +427,20 @@ profile_write_json(JsonWriter *w, const Profile *p)
 		jw_end_object(w);
 	}
 }
+
+static Profile *stashed_profile = NULL;
+
+void
+profile_stash(Profile *p)
+{
+	stashed_profile = p;
+}
+
+Profile *
+profile_take_stash(void)
+{
+	Profile    *p = stashed_profile;
+
+	stashed_profile = NULL;
+	return p;
+}

@@ -38,4 +38,11 @@ extern void profile_encode_column(FeatureColumn *c, const ColumnProfile *cp,
 								  int max_categories, bool drop_first);
 extern void profile_write_json(JsonWriter *w, const Profile *p);
 
+/*
+ * A profile made without a profiling pass (gram_resolve_levels) handed to
+ * the training driver for feature_stats; taking it clears it.
+ */
+extern void profile_stash(Profile *p);
+extern Profile *profile_take_stash(void);
+
 #endif

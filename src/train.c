@@ -44,7 +44,7 @@ PG_FUNCTION_INFO_V1(mldb_from_clause);
 
 #define DEFAULT_TEST_SIZE 0.25
 #define DEFAULT_SEED 0
-#define DEFAULT_MAX_CATEGORIES 100
+#define DEFAULT_MAX_CATEGORIES MLDB_DEFAULT_MAX_CATEGORIES
 #define MLDB_MAX_CLASSES 1000
 
 static bool
@@ -564,11 +564,23 @@ prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
 	double	   *medians = NULL;
 	int			off = spec->target != NULL ? 1 : 0;
 
+	/*
+	 * The linear family finds the categorical levels in its own moments
+	 * pass (gram_resolve_levels): no profiling pass.  Not for impute drop,
+	 * whose skipped rows the profile still counts, nor median (a pass of
+	 * its own anyway).
+	 */
+	bool		one_pass = algo->deferred_impute && algo->task == MLDB_TASK_REGRESSION &&
+		!native && (mean || strcmp(impute, "zero") == 0) &&
+		featurespec_has_categorical(spec);
+
+	(void) profile_take_stash();
 	for (int i = 0; i < spec->ncols; i++)
 		has_numeric |= spec->cols[i].kind == FEATURE_NUMERIC;
 
-	if (featurespec_has_categorical(spec) || algo->task == MLDB_TASK_CLASSIFICATION ||
-		(mean && has_numeric && !algo->deferred_impute && !native))
+	if (!one_pass &&
+		(featurespec_has_categorical(spec) || algo->task == MLDB_TASK_CLASSIFICATION ||
+		 (mean && has_numeric && !algo->deferred_impute && !native)))
 	{
 		/* profile the target (as a plain column) and the features */
 		FeatureSpec *ps = palloc0(sizeof(FeatureSpec));
@@ -597,6 +609,11 @@ prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
 	{
 		FeatureColumn *c = &spec->cols[i];
 
+		if (c->kind == FEATURE_CATEGORICAL && one_pass)
+		{
+			c->kind = FEATURE_DYNAMIC;
+			continue;
+		}
 		if (c->kind == FEATURE_CATEGORICAL)
 		{
 			profile_encode_column(c, &p->cols[i + off], max_categories, algo->onehot_drop_first);
@@ -925,6 +942,20 @@ mldb_train(PG_FUNCTION_ARGS)
 	algo->train(&in, &out);
 	if (out.spec != NULL)
 		out.model->spec = out.spec;
+	if (profile_json == NULL)
+	{
+		/* the linear family's one pass profiled the training rows itself */
+		Profile    *p = profile_take_stash();
+
+		if (p != NULL)
+		{
+			JsonWriter	w;
+
+			jw_init(&w);
+			profile_write_json(&w, p);
+			profile_json = DatumGetCString(DirectFunctionCall1(jsonb_out, JsonbPGetDatum(jw_finish(&w))));
+		}
+	}
 	stats = feature_stats(profile_json, in.spec, out.model, pass_take_sample());
 
 	spec.name = model_name;
