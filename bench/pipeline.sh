@@ -19,7 +19,7 @@
 #
 # "train" is mldb.train(..., 'linear_regression', table, 'y') with no
 # options but "deploy": "never": every default (test_size 0.25, impute mean,
-# max_categories 100), i.e. a profiling pass then the moments pass.
+# max_categories 100): one moments pass that also finds the vocabularies.
 #
 # A benchmark is not a test: the script exits 0 whatever the ratios are
 # (it fails only if the server cannot run the queries at all).
