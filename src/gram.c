@@ -500,23 +500,22 @@ sparse_create(const GramAcc *acc)
 	return sp;
 }
 
-/* One row in sparse mode (see GRAM_MAX_SPARSE_HOT). */
+/*
+ * The dense slots of a row, shifted by the batch's first row (first: this
+ * is it), into zd, their sums and the upper triangle of their products.
+ */
 static void
-sparse_add(GramAcc *acc, GramSlot *s, double y, const double *x, int p)
+dense_update(const GramAcc *acc, SparseSums *sp, bool first, double y, const double *x,
+			 int p, double *zd)
 {
-	SparseSums *sp = s->sp;
 	int			nd = acc->nd;
-	int			nh = acc->nh;
-	int			nact = 0;
-	double		z[MLDB_MAX_COLUMNS * 2 + 2];
-	double	   *zd = nd <= (int) lengthof(z) ? z : palloc(sizeof(double) * nd);
 
 	for (int k = 0; k < nd; k++)
 	{
 		int			j = acc->dense[k];
 		double		v = j < p ? x[j] : y;
 
-		if (s->nbuf == 0)
+		if (first)
 			sp->shift[k] = v;
 		zd[k] = v - sp->shift[k];
 		sp->zsum[k] += zd[k];
@@ -529,6 +528,20 @@ sparse_add(GramAcc *acc, GramSlot *s, double y, const double *x, int p)
 		for (int l = k; l < nd; l++)
 			Sk[l] += zk * zd[l];
 	}
+}
+
+/* One row in sparse mode (see GRAM_MAX_SPARSE_HOT). */
+static void
+sparse_add(GramAcc *acc, GramSlot *s, double y, const double *x, int p)
+{
+	SparseSums *sp = s->sp;
+	int			nd = acc->nd;
+	int			nh = acc->nh;
+	int			nact = 0;
+	double		z[MLDB_MAX_COLUMNS * 2 + 2];
+	double	   *zd = nd <= (int) lengthof(z) ? z : palloc(sizeof(double) * nd);
+
+	dense_update(acc, sp, s->nbuf == 0, y, x, p, zd);
 	/* at most one set slot per column: stop at it */
 	for (int r = 0; r < acc->nranges; r++)
 	{
@@ -778,24 +791,7 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 	sp = s->sp;
 	hc = dyn->hcap;
 	zd = nd <= (int) lengthof(z) ? z : palloc(sizeof(double) * nd);
-	for (int k = 0; k < nd; k++)
-	{
-		int			j = acc->dense[k];
-		double		v = j < p ? x[j] : y;
-
-		if (s->nbuf == 0)
-			sp->shift[k] = v;
-		zd[k] = v - sp->shift[k];
-		sp->zsum[k] += zd[k];
-	}
-	for (int k = 0; k < nd; k++)
-	{
-		double		zk = zd[k];
-		double	   *Sk = sp->Sdd + k * nd;
-
-		for (int l = k; l < nd; l++)
-			Sk[l] += zk * zd[l];
-	}
+	dense_update(acc, sp, s->nbuf == 0, y, x, p, zd);
 	for (int a2 = 0; a2 < nact; a2++)
 	{
 		int			h = acc->active[a2];
