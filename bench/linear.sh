@@ -29,32 +29,13 @@ TABLE=bench_linear
 MODEL=bench_lr
 MARKER="mldb bench_linear v1 rows=${ROWS}"
 
-export LC_ALL=C LC_MESSAGES=C       # psql prints "Time: X ms" untranslated
-export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-PSQL=(psql -X -q -v ON_ERROR_STOP=1)
-
-workdir=$(mktemp -d "${TMPDIR:-/tmp}/mldb-bench.XXXXXX")
-trap 'rm -rf "$workdir"' EXIT
-
-say() { printf '%s\n' "$*"; }
-q1() { "${PSQL[@]}" -At -c "$1"; }     # one value from the bench database
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # ---------------------------------------------------------------------------
 # 0. database and extension
 # ---------------------------------------------------------------------------
-exists=$(printf '%s\n' "SELECT 1 FROM pg_database WHERE datname = :'db';" |
-         "${PSQL[@]}" -At -d "$MAINT_DB" -v db="$PGDATABASE")
-if [[ "$exists" != 1 ]]; then
-    say "creating database $PGDATABASE"
-    printf '%s\n' 'CREATE DATABASE :"db";' | "${PSQL[@]}" -d "$MAINT_DB" -v db="$PGDATABASE"
-fi
-# In the bench's own database the extension is recreated on every run, so its
-# catalog matches the installed library even when the SQL changed without a
-# version bump (development). Elsewhere it is only created when missing.
-if [[ "$FRESH_EXT" == 1 || ( "$FRESH_EXT" == auto && "$PGDATABASE" == mldb_bench ) ]]; then
-    q1 "DROP EXTENSION IF EXISTS mldb CASCADE" >/dev/null
-fi
-q1 "CREATE EXTENSION IF NOT EXISTS mldb" >/dev/null
+bench_database
 
 # ---------------------------------------------------------------------------
 # 1. the table: ROWS x (x1..x10, y), deterministic (setseed), built once
@@ -124,11 +105,6 @@ LABEL[pred_arr]="predict  ARRAY[x1..x10]"
 # The plan of a training pass is what train runs through SPI: the same
 # aggregate over the same relation (EXPLAIN does not execute it).
 PASS_PROXY="SELECT mldb._pass(NULL::bytea, y, ${XS}) FROM ${TABLE}"
-
-case "$JIT" in
-    on|off) JIT_SET="SET jit = ${JIT};" ;;
-    *)      JIT_SET="" ;;
-esac
 
 # ---------------------------------------------------------------------------
 # 3. check the 2-worker plans: Gather + Partial Aggregate with default costs
@@ -228,13 +204,7 @@ read -r sum_pred sum_hand reldiff <<<"$check"
 # ---------------------------------------------------------------------------
 # 5. report
 # ---------------------------------------------------------------------------
-info=$(q1 "${JIT_SET} SELECT format('PostgreSQL %s, mldb %s, jit=%s, shared_buffers=%s, max_parallel_workers=%s, table %s (%s rows)',
-                         current_setting('server_version'),
-                         (SELECT extversion FROM pg_extension WHERE extname = 'mldb'),
-                         current_setting('jit'), current_setting('shared_buffers'),
-                         current_setting('max_parallel_workers'),
-                         pg_size_pretty(pg_relation_size('${TABLE}')),
-                         (SELECT reltuples::bigint FROM pg_class WHERE oid = '${TABLE}'::regclass))")
+info=$(bench_info "${TABLE}")
 
 say ""
 say "mldb linear benchmark  $(date -u '+%Y-%m-%d %H:%M:%S UTC')  db=${PGDATABASE} host=${PGHOST:-default}:${PGPORT:-default}"
@@ -255,19 +225,7 @@ say ""
 awk -v repeat="$REPEAT" -v whi="$WORKERS_HI" \
     -v t_train="$T_TRAIN" -v t_pred="$T_PRED" -v t_sp="$T_SPEEDUP" \
     -v ids="${IDS[*]}" \
-    -v labels="$(for id in "${IDS[@]}"; do printf '%s|' "${LABEL[$id]}"; done)" '
-    /^@@ / { cur = ($2 == "warmup") ? "" : $2 SUBSEP $3; next }
-    /^Time: / {
-        if (cur != "") {
-            v = $2 + 0
-            if (!(cur in best) || v < best[cur]) best[cur] = v
-            if (!(cur in worst) || v > worst[cur]) worst[cur] = v
-            cnt[cur]++
-            cur = ""
-        }
-        next
-    }
-    function ms(w, id) { return ((w SUBSEP id) in best) ? best[w, id] : -1 }
+    -v labels="$(for id in "${IDS[@]}"; do printf '%s|' "${LABEL[$id]}"; done)" "${TIMINGS_AWK}"'
     function verdict(ok) { return ok ? "PASS" : "MISS" }
     function ratio(name, a, b, target, le,    r) {
         if (a < 0 || b <= 0) { printf "  %-44s %8s\n", name, "n/a"; return }

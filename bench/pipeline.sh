@@ -40,29 +40,13 @@ TABLE=bench_pipeline
 MODEL=bench_pipe
 MARKER="mldb bench_pipeline v1 rows=${ROWS}"
 
-export LC_ALL=C LC_MESSAGES=C       # psql prints "Time: X ms" untranslated
-export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-PSQL=(psql -X -q -v ON_ERROR_STOP=1)
-
-workdir=$(mktemp -d "${TMPDIR:-/tmp}/mldb-bench.XXXXXX")
-trap 'rm -rf "$workdir"' EXIT
-
-say() { printf '%s\n' "$*"; }
-q1() { "${PSQL[@]}" -At -c "$1"; }     # one value from the bench database
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # ---------------------------------------------------------------------------
 # 0. database and extension
 # ---------------------------------------------------------------------------
-exists=$(printf '%s\n' "SELECT 1 FROM pg_database WHERE datname = :'db';" |
-         "${PSQL[@]}" -At -d "$MAINT_DB" -v db="$PGDATABASE")
-if [[ "$exists" != 1 ]]; then
-    say "creating database $PGDATABASE"
-    printf '%s\n' 'CREATE DATABASE :"db";' | "${PSQL[@]}" -d "$MAINT_DB" -v db="$PGDATABASE"
-fi
-if [[ "$FRESH_EXT" == 1 || ( "$FRESH_EXT" == auto && "$PGDATABASE" == mldb_bench ) ]]; then
-    q1 "DROP EXTENSION IF EXISTS mldb CASCADE" >/dev/null
-fi
-q1 "CREATE EXTENSION IF NOT EXISTS mldb" >/dev/null
+bench_database
 
 # ---------------------------------------------------------------------------
 # 1. the table: ROWS x (x1..x8 float8, c1, c2 text, y float8), deterministic
@@ -129,11 +113,6 @@ SQLQ[train]="SELECT * FROM mldb.train('${MODEL}', 'linear_regression', '${TABLE}
 LABEL[scan]="scan  count(*), sum(x1+..+x8)"
 LABEL[train]="train linear_regression, defaults"
 
-case "$JIT" in
-    on|off) JIT_SET="SET jit = ${JIT};" ;;
-    *)      JIT_SET="" ;;
-esac
-
 # With the highest worker setting, does each query plan Gather + Partial
 # Aggregate?  (The training passes are what train runs through SPI: the
 # aggregate mldb._pass over the same relation; EXPLAIN does not execute it.)
@@ -181,13 +160,7 @@ say "running: ${REPEAT} rounds (+${WARMUP} warm-up) x workers {${WORKERS}} x ${#
 # ---------------------------------------------------------------------------
 # 4. report
 # ---------------------------------------------------------------------------
-info=$(q1 "${JIT_SET} SELECT format('PostgreSQL %s, mldb %s, jit=%s, shared_buffers=%s, max_parallel_workers=%s, table %s (%s rows)',
-                         current_setting('server_version'),
-                         (SELECT extversion FROM pg_extension WHERE extname = 'mldb'),
-                         current_setting('jit'), current_setting('shared_buffers'),
-                         current_setting('max_parallel_workers'),
-                         pg_size_pretty(pg_relation_size('${TABLE}')),
-                         (SELECT reltuples::bigint FROM pg_class WHERE oid = '${TABLE}'::regclass))")
+info=$(bench_info "${TABLE}")
 
 say ""
 say "mldb pipeline benchmark  $(date -u '+%Y-%m-%d %H:%M:%S UTC')  db=${PGDATABASE} host=${PGHOST:-default}:${PGPORT:-default}"
@@ -201,19 +174,7 @@ say ""
 
 awk -v repeat="$REPEAT" -v workers="$WORKERS" -v t_train="$T_TRAIN" \
     -v ids="${IDS[*]}" \
-    -v labels="$(for id in "${IDS[@]}"; do printf '%s|' "${LABEL[$id]}"; done)" '
-    /^@@ / { cur = ($2 == "warmup") ? "" : $2 SUBSEP $3; next }
-    /^Time: / {
-        if (cur != "") {
-            v = $2 + 0
-            if (!(cur in best) || v < best[cur]) best[cur] = v
-            if (!(cur in worst) || v > worst[cur]) worst[cur] = v
-            cnt[cur]++
-            cur = ""
-        }
-        next
-    }
-    function ms(w, id) { return ((w SUBSEP id) in best) ? best[w, id] : -1 }
+    -v labels="$(for id in "${IDS[@]}"; do printf '%s|' "${LABEL[$id]}"; done)" "${TIMINGS_AWK}"'
     END {
         n = split(ids, id, " "); split(labels, lab, "|"); nw = split(workers, ws, " ")
         printf "  %-36s %8s %12s %10s\n", "query", "workers", "best ms", "worst/best"

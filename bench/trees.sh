@@ -22,15 +22,9 @@ MAINT_DB="${BENCH_MAINTENANCE_DB:-postgres}"
 ROWS="${BENCH_ROWS:-200000}"
 REPEAT="${BENCH_REPEAT:-3}"
 PY="${BENCH_PYTHON:-/usr/bin/python3}"
-export LC_ALL=C PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-PSQL=(psql -X -q -v ON_ERROR_STOP=1)
-work=$(mktemp -d "${TMPDIR:-/tmp}/mldb-bench-trees.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-
-q1() { "${PSQL[@]}" -At -c "$1"; }
-exists=$("${PSQL[@]}" -At -d "$MAINT_DB" -c "SELECT 1 FROM pg_database WHERE datname = '$PGDATABASE'")
-[[ "$exists" == 1 ]] || "${PSQL[@]}" -d "$MAINT_DB" -c "CREATE DATABASE \"$PGDATABASE\""
-q1 "CREATE EXTENSION IF NOT EXISTS mldb" >/dev/null
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_database
 
 have=$(q1 "SELECT count(*) FROM pg_class WHERE relname = 'bench_trees'")
 if [[ "$have" != 1 || $(q1 "SELECT count(*) FROM bench_trees") != "$ROWS" ]]; then
@@ -47,7 +41,7 @@ SELECT x1, x2, x3, x4, x5, x6, x7, x8, x9, x10,
 VACUUM ANALYZE bench_trees;
 SQL
 fi
-q1 "COPY bench_trees TO STDOUT WITH (FORMAT csv)" > "$work/data.csv"
+q1 "COPY bench_trees TO STDOUT WITH (FORMAT csv)" > "$workdir/data.csv"
 
 # best wall time of REPEAT runs of a statement, in ms
 best_ms() {
@@ -62,7 +56,7 @@ best_ms() {
 
 mldb_train=$(best_ms "SELECT mldb.train('bench_gb', 'gradient_boosting', 'bench_trees', 'y', NULL,
   '{\"test_size\": 0, \"n_estimators\": 100, \"max_depth\": 6, \"max_bins\": 255, \"deploy\": \"always\"}');")
-sk=$(OMP_NUM_THREADS=1 "$PY" - "$work/data.csv" "$REPEAT" <<'PY'
+sk=$(OMP_NUM_THREADS=1 "$PY" - "$workdir/data.csv" "$REPEAT" <<'PY'
 import sys, time
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor

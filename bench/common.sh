@@ -1,0 +1,71 @@
+# bench/common.sh -- what the bench scripts share: the psql session settings,
+# a scratch directory, the bench database and extension, the JIT setting, the
+# report header and the parser of psql's \timing output.
+#
+# Sourced, not run, after the script has set PGDATABASE, MAINT_DB (where
+# CREATE DATABASE is issued), and optionally FRESH_EXT (1, 0 or auto; default
+# 0) and JIT (on, off or server; default server).  Each script keeps its own
+# data, queries and verdicts.
+
+export LC_ALL=C LC_MESSAGES=C       # psql prints "Time: X ms" untranslated
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+PSQL=(psql -X -q -v ON_ERROR_STOP=1)
+
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/mldb-bench.XXXXXX")
+trap 'rm -rf "$workdir"' EXIT
+
+say() { printf '%s\n' "$*"; }
+q1() { "${PSQL[@]}" -At -c "$1"; }     # one value from the bench database
+
+case "${JIT:-server}" in
+    on|off) JIT_SET="SET jit = ${JIT};" ;;
+    *)      JIT_SET="" ;;
+esac
+
+# The bench database and the extension, created when missing.  In the bench's
+# own database (FRESH_EXT=auto) the extension is recreated on every run, so
+# its catalog matches the installed library even when the SQL changed without
+# a version bump (development).  Elsewhere it is only created when missing.
+bench_database() {
+    local exists
+    exists=$(printf '%s\n' "SELECT 1 FROM pg_database WHERE datname = :'db';" |
+             "${PSQL[@]}" -At -d "$MAINT_DB" -v db="$PGDATABASE")
+    if [[ "$exists" != 1 ]]; then
+        say "creating database $PGDATABASE"
+        printf '%s\n' 'CREATE DATABASE :"db";' | "${PSQL[@]}" -d "$MAINT_DB" -v db="$PGDATABASE"
+    fi
+    if [[ "${FRESH_EXT:-0}" == 1 || ( "${FRESH_EXT:-0}" == auto && "$PGDATABASE" == mldb_bench ) ]]; then
+        q1 "DROP EXTENSION IF EXISTS mldb CASCADE" >/dev/null
+    fi
+    q1 "CREATE EXTENSION IF NOT EXISTS mldb" >/dev/null
+}
+
+# One line on the server, the extension and table $1, for the report.
+bench_info() {
+    q1 "${JIT_SET} SELECT format('PostgreSQL %s, mldb %s, jit=%s, shared_buffers=%s, max_parallel_workers=%s, table %s (%s rows)',
+                         current_setting('server_version'),
+                         (SELECT extversion FROM pg_extension WHERE extname = 'mldb'),
+                         current_setting('jit'), current_setting('shared_buffers'),
+                         current_setting('max_parallel_workers'),
+                         pg_size_pretty(pg_relation_size('$1')),
+                         (SELECT reltuples::bigint FROM pg_class WHERE oid = '$1'::regclass))"
+}
+
+# awk rules that read a timed script's output: "\echo @@ <workers> <id>" (or
+# "@@ warmup") names the statement whose "Time: X ms" line follows.  They fill
+# best[w, id], worst[w, id] and cnt[w, id]; ms(w, id) is the best time, -1 if
+# none.  A script appends its own END block.
+TIMINGS_AWK='
+    /^@@ / { cur = ($2 == "warmup") ? "" : $2 SUBSEP $3; next }
+    /^Time: / {
+        if (cur != "") {
+            v = $2 + 0
+            if (!(cur in best) || v < best[cur]) best[cur] = v
+            if (!(cur in worst) || v > worst[cur]) worst[cur] = v
+            cnt[cur]++
+            cur = ""
+        }
+        next
+    }
+    function ms(w, id) { return ((w SUBSEP id) in best) ? best[w, id] : -1 }
+'
