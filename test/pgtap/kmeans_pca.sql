@@ -100,22 +100,7 @@ SELECT plan(90);
 -- Helpers (temporary: gone with the ROLLBACK)
 -- ---------------------------------------------------------------------------
 
--- ok() when |got - want| <= max(rtol*|want|, atol); on failure also print
--- got and want.  A NULL, NaN or infinite got fails.
-CREATE FUNCTION pg_temp.near(got float8, want float8, rtol float8,
-                             atol float8, descr text)
-RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    pass boolean := coalesce(abs(got - want) <= greatest(rtol * abs(want), atol),
-                             false);
-BEGIN
-    IF pass THEN
-        RETURN ok(true, descr);
-    END IF;
-    RETURN ok(false, descr) || E'\n' ||
-           diag(format('    got: %s, want: %s (rtol %s, atol %s)',
-                       coalesce(got::text, 'NULL'), want, rtol, atol));
-END $$;
+\ir helpers.psql
 
 -- 'SQLSTATE|message|hint' of the error a statement raises ('no error' if none)
 CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$

@@ -21,25 +21,7 @@ BEGIN;
 
 SELECT plan(36);
 
-CREATE FUNCTION pg_temp.near(got float8, want float8, rtol float8,
-                             atol float8, descr text)
-RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    IF coalesce(abs(got - want) <= greatest(rtol * abs(want), atol), false) THEN
-        RETURN ok(true, descr);
-    END IF;
-    RETURN ok(false, descr) || E'\n' ||
-           diag(format('    got: %s, want: %s (rtol %s, atol %s)', got, want, rtol, atol));
-END $$;
-
-CREATE FUNCTION pg_temp.error_of(sql text, OUT state text, OUT hint text)
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    state := 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, hint = PG_EXCEPTION_HINT;
-END $$;
+\ir helpers.psql
 
 -- the deployed version's coefficients (cls '' for a binary model)
 CREATE FUNCTION pg_temp.coefs(m text)

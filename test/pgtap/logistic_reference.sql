@@ -45,18 +45,7 @@ SELECT plan(281);
 -- Helpers (temporary: gone with the ROLLBACK)
 -- ---------------------------------------------------------------------------
 
--- ok() when |got - want| <= max(rtol*|want|, atol); a NULL/NaN got fails.
-CREATE FUNCTION pg_temp.near(got float8, want float8, rtol float8,
-                             atol float8, descr text)
-RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    IF coalesce(abs(got - want) <= greatest(rtol * abs(want), atol), false) THEN
-        RETURN ok(true, descr);
-    END IF;
-    RETURN ok(false, descr) || E'\n' ||
-           diag(format('    got: %s, want: %s (rtol %s, atol %s)',
-                       coalesce(got::text, 'NULL'), want, rtol, atol));
-END $$;
+\ir helpers.psql
 
 -- MADlib's relative_error for arrays: ||got - want|| / ||want||
 CREATE FUNCTION pg_temp.relerr(got float8[], want float8[])
@@ -65,28 +54,12 @@ RETURNS float8 LANGUAGE sql AS $$
       FROM unnest(got, want) AS u(g, w)
 $$;
 
--- A number from the deployed version's params at the given path.
-CREATE FUNCTION pg_temp.param(model text, VARIADIC path text[])
-RETURNS float8 LANGUAGE sql AS $$
-    SELECT (mldb.describe(model) -> 'params' #>> path)::float8
-$$;
-
 -- The params values of one statistic for the given terms, in that order.
 CREATE FUNCTION pg_temp.params(model text, stat text, terms text[])
 RETURNS float8[] LANGUAGE sql AS $$
     SELECT array_agg(pg_temp.param(model, stat, t) ORDER BY o)
       FROM unnest(terms) WITH ORDINALITY AS u(t, o)
 $$;
-
--- The SQLSTATE and hint of an error raised by sql.
-CREATE FUNCTION pg_temp.error_of(sql text, OUT state text, OUT hint text)
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    state := 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, hint = PG_EXCEPTION_HINT;
-END $$;
 
 -- ---------------------------------------------------------------------------
 -- Data.  Each table gets id = its line number in the CSV file (COPY keeps

@@ -49,28 +49,7 @@ SET LOCAL client_min_messages = warning;
 -- Helpers (temporary: gone with the ROLLBACK)
 -- ---------------------------------------------------------------------------
 
--- ok() when |got - want| <= max(rtol*|want|, atol); on failure also print
--- got and want.  A NULL, NaN or infinite got fails.
-CREATE FUNCTION pg_temp.near(got float8, want float8, rtol float8,
-                             atol float8, descr text)
-RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    pass boolean := coalesce(abs(got - want) <= greatest(rtol * abs(want), atol),
-                             false);
-BEGIN
-    IF pass THEN
-        RETURN ok(true, descr);
-    END IF;
-    RETURN ok(false, descr) || E'\n' ||
-           diag(format('    got: %s, want: %s (rtol %s, atol %s)',
-                       coalesce(got::text, 'NULL'), want, rtol, atol));
-END $$;
-
--- A number from mldb.describe(model) -> 'params' at the given path.
-CREATE FUNCTION pg_temp.param(model text, VARIADIC path text[])
-RETURNS float8 LANGUAGE sql AS $$
-    SELECT (mldb.describe(model) -> 'params' #>> path)::float8
-$$;
+\ir helpers.psql
 
 -- The coefficient names of a model, sorted.
 CREATE FUNCTION pg_temp.terms(model text)
