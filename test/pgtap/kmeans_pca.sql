@@ -118,9 +118,7 @@ CREATE FUNCTION pg_temp.params(model text) RETURNS jsonb LANGUAGE sql AS $$
     SELECT mldb.describe(model) -> 'params'
 $$;
 
-CREATE TABLE iris (id serial, sepal_length float8, sepal_width float8,
-                   petal_length float8, petal_width float8, species text);
-\copy iris (sepal_length, sepal_width, petal_length, petal_width, species) FROM 'test/data/iris.csv' WITH (FORMAT csv, HEADER true)
+\ir data_iris.psql
 
 -- x as an array, in feature order
 CREATE FUNCTION pg_temp.x(i iris) RETURNS float8[] LANGUAGE sql AS $$

@@ -44,21 +44,9 @@ RETURNS float8 LANGUAGE sql AS $$
       FROM pg_temp.coefs(a) ca FULL JOIN pg_temp.coefs(b) cb USING (cls, term)
 $$;
 
-CREATE TABLE iris (id serial, sepal_length float8, sepal_width float8,
-                   petal_length float8, petal_width float8, species text);
-\copy iris (sepal_length, sepal_width, petal_length, petal_width, species) FROM 'test/data/iris.csv' WITH (FORMAT csv, HEADER true)
+\ir data_iris.psql
 
-CREATE TABLE bc (id serial, mean_radius float8, mean_texture float8, mean_perimeter float8,
-    mean_area float8, mean_smoothness float8, mean_compactness float8, mean_concavity float8,
-    mean_concave_points float8, mean_symmetry float8, mean_fractal_dimension float8,
-    radius_error float8, texture_error float8, perimeter_error float8, area_error float8,
-    smoothness_error float8, compactness_error float8, concavity_error float8,
-    concave_points_error float8, symmetry_error float8, fractal_dimension_error float8,
-    worst_radius float8, worst_texture float8, worst_perimeter float8, worst_area float8,
-    worst_smoothness float8, worst_compactness float8, worst_concavity float8,
-    worst_concave_points float8, worst_symmetry float8, worst_fractal_dimension float8,
-    diagnosis text);
-\copy bc (mean_radius, mean_texture, mean_perimeter, mean_area, mean_smoothness, mean_compactness, mean_concavity, mean_concave_points, mean_symmetry, mean_fractal_dimension, radius_error, texture_error, perimeter_error, area_error, smoothness_error, compactness_error, concavity_error, concave_points_error, symmetry_error, fractal_dimension_error, worst_radius, worst_texture, worst_perimeter, worst_area, worst_smoothness, worst_compactness, worst_concavity, worst_concave_points, worst_symmetry, worst_fractal_dimension, diagnosis) FROM 'test/data/breast_cancer.csv' WITH (FORMAT csv, HEADER true)
+\ir data_breast_cancer.psql
 CREATE VIEW bc_x AS SELECT * FROM bc;
 
 -- ===========================================================================
