@@ -2,10 +2,18 @@
 # a scratch directory, the bench database and extension, the JIT setting, the
 # report header and the parser of psql's \timing output.
 #
-# Sourced, not run, after the script has set PGDATABASE, MAINT_DB (where
-# CREATE DATABASE is issued), and optionally FRESH_EXT (1, 0 or auto; default
-# 0) and JIT (on, off or server; default server).  Each script keeps its own
-# data, queries and verdicts.
+# Sourced, not run.  A script sets its own ROWS, TABLE, MARKER and targets
+# first (and may change the default of BENCH_FRESH_EXTENSION); it keeps its
+# own data, queries and verdicts.  The knobs below are the ones every script
+# reads (bench/README.md).
+
+export PGDATABASE="${PGDATABASE:-mldb_bench}"
+MAINT_DB="${BENCH_MAINTENANCE_DB:-postgres}"   # where CREATE DATABASE is issued
+REPEAT="${BENCH_REPEAT:-3}"                     # timed runs per query and setting; best is kept
+WARMUP="${BENCH_WARMUP:-1}"                     # untimed rounds before measuring
+JIT="${BENCH_JIT:-off}"                         # off | on | server (leave the server's setting)
+REBUILD="${BENCH_REBUILD:-0}"                   # 1 = drop and rebuild the table
+FRESH_EXT="${BENCH_FRESH_EXTENSION:-auto}"      # 1 = DROP/CREATE EXTENSION mldb; auto = only in mldb_bench
 
 export LC_ALL=C LC_MESSAGES=C       # psql prints "Time: X ms" untranslated
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
@@ -17,7 +25,7 @@ trap 'rm -rf "$workdir"' EXIT
 say() { printf '%s\n' "$*"; }
 q1() { "${PSQL[@]}" -At -c "$1"; }     # one value from the bench database
 
-case "${JIT:-server}" in
+case "$JIT" in
     on|off) JIT_SET="SET jit = ${JIT};" ;;
     *)      JIT_SET="" ;;
 esac
@@ -34,10 +42,17 @@ bench_database() {
         say "creating database $PGDATABASE"
         printf '%s\n' 'CREATE DATABASE :"db";' | "${PSQL[@]}" -d "$MAINT_DB" -v db="$PGDATABASE"
     fi
-    if [[ "${FRESH_EXT:-0}" == 1 || ( "${FRESH_EXT:-0}" == auto && "$PGDATABASE" == mldb_bench ) ]]; then
+    if [[ "$FRESH_EXT" == 1 || ( "$FRESH_EXT" == auto && "$PGDATABASE" == mldb_bench ) ]]; then
         q1 "DROP EXTENSION IF EXISTS mldb CASCADE" >/dev/null
     fi
     q1 "CREATE EXTENSION IF NOT EXISTS mldb" >/dev/null
+}
+
+# True when TABLE must be (re)built: BENCH_REBUILD=1, or its comment is not
+# MARKER (missing, or built for another ROWS or an older version of the data).
+bench_table_stale() {
+    [[ "$REBUILD" == 1 ||
+       "$(q1 "SELECT coalesce(obj_description(to_regclass('${TABLE}'), 'pg_class'), '')")" != "$MARKER" ]]
 }
 
 # One line on the server, the extension and table $1, for the report.

@@ -12,14 +12,7 @@
 # (it fails only if the server cannot run the queries at all).
 set -euo pipefail
 
-export PGDATABASE="${PGDATABASE:-mldb_bench}"
-MAINT_DB="${BENCH_MAINTENANCE_DB:-postgres}"   # where CREATE DATABASE is issued
 ROWS="${BENCH_ROWS:-1000000}"                   # table size (rebuilt if it changes)
-REPEAT="${BENCH_REPEAT:-3}"                     # timed runs per query and setting; best is kept
-WARMUP="${BENCH_WARMUP:-1}"                     # untimed rounds before measuring
-JIT="${BENCH_JIT:-off}"                         # off | on | server (leave the server's setting)
-REBUILD="${BENCH_REBUILD:-0}"                   # 1 = drop and rebuild the table
-FRESH_EXT="${BENCH_FRESH_EXTENSION:-auto}"      # 1 = DROP/CREATE EXTENSION mldb; auto = only in mldb_bench
 T_TRAIN="${BENCH_TARGET_TRAIN:-1.5}"            # train / scan        <= this
 T_PRED="${BENCH_TARGET_PREDICT:-1.5}"           # predict / hand SQL  <= this
 T_SPEEDUP="${BENCH_TARGET_SPEEDUP:-1.7}"        # time(0 workers) / time(2 workers) >= this
@@ -40,8 +33,7 @@ bench_database
 # ---------------------------------------------------------------------------
 # 1. the table: ROWS x (x1..x10, y), deterministic (setseed), built once
 # ---------------------------------------------------------------------------
-have=$(q1 "SELECT coalesce(obj_description(to_regclass('${TABLE}'), 'pg_class'), '')")
-if [[ "$REBUILD" == 1 || "$have" != "$MARKER" ]]; then
+if bench_table_stale; then
     say "building ${TABLE} (${ROWS} rows) ..."
     "${PSQL[@]}" <<SQL
 DROP TABLE IF EXISTS ${TABLE};

@@ -25,14 +25,7 @@
 # (it fails only if the server cannot run the queries at all).
 set -euo pipefail
 
-export PGDATABASE="${PGDATABASE:-mldb_bench}"
-MAINT_DB="${BENCH_MAINTENANCE_DB:-postgres}"   # where CREATE DATABASE is issued
 ROWS="${BENCH_ROWS:-1000000}"                   # table size (rebuilt if it changes)
-REPEAT="${BENCH_REPEAT:-3}"                     # timed runs per query and setting; best is kept
-WARMUP="${BENCH_WARMUP:-1}"                     # untimed rounds before measuring
-JIT="${BENCH_JIT:-off}"                         # off | on | server (leave the server's setting)
-REBUILD="${BENCH_REBUILD:-0}"                   # 1 = drop and rebuild the table
-FRESH_EXT="${BENCH_FRESH_EXTENSION:-auto}"      # 1 = DROP/CREATE EXTENSION mldb; auto = only in mldb_bench
 T_TRAIN="${BENCH_TARGET_TRAIN:-2.5}"            # train / scan <= this
 WORKERS="${BENCH_WORKERS:-0 2}"                 # max_parallel_workers_per_gather settings to measure
 
@@ -55,8 +48,7 @@ bench_database
 #    c1 and c2 take 20 values each with unequal frequencies (cat00 the most
 #    frequent), so the vocabulary order and the reference level mean something.
 # ---------------------------------------------------------------------------
-have=$(q1 "SELECT coalesce(obj_description(to_regclass('${TABLE}'), 'pg_class'), '')")
-if [[ "$REBUILD" == 1 || "$have" != "$MARKER" ]]; then
+if bench_table_stale; then
     say "building ${TABLE} (${ROWS} rows) ..."
     "${PSQL[@]}" <<SQL
 DROP TABLE IF EXISTS ${TABLE};

@@ -17,10 +17,8 @@
 # mldb_bench.  A benchmark is not a test: it exits 0 whatever the ratios.
 set -euo pipefail
 
-export PGDATABASE="${PGDATABASE:-mldb_bench}"
-MAINT_DB="${BENCH_MAINTENANCE_DB:-postgres}"
 ROWS="${BENCH_ROWS:-200000}"
-REPEAT="${BENCH_REPEAT:-3}"
+: "${BENCH_FRESH_EXTENSION:=0}"                 # keep the extension (and other benches' models) unless told
 PY="${BENCH_PYTHON:-/usr/bin/python3}"
 # shellcheck source=bench/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
