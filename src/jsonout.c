@@ -47,6 +47,14 @@ jw_open(JsonWriter *w, const char *key, char c)
 	w->need_comma[w->depth] = false;
 }
 
+static void
+jw_close(JsonWriter *w, char c)
+{
+	Assert(w->depth > 0);
+	w->depth--;
+	appendStringInfoChar(&w->buf, c);
+}
+
 void
 jw_begin_object(JsonWriter *w, const char *key)
 {
@@ -56,9 +64,7 @@ jw_begin_object(JsonWriter *w, const char *key)
 void
 jw_end_object(JsonWriter *w)
 {
-	Assert(w->depth > 0);
-	w->depth--;
-	appendStringInfoChar(&w->buf, '}');
+	jw_close(w, '}');
 }
 
 void
@@ -70,9 +76,7 @@ jw_begin_array(JsonWriter *w, const char *key)
 void
 jw_end_array(JsonWriter *w)
 {
-	Assert(w->depth > 0);
-	w->depth--;
-	appendStringInfoChar(&w->buf, ']');
+	jw_close(w, ']');
 }
 
 void
