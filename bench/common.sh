@@ -84,3 +84,16 @@ TIMINGS_AWK='
     }
     function ms(w, id) { return ((w SUBSEP id) in best) ? best[w, id] : -1 }
 '
+
+# Best wall time in ms of REPEAT runs of statement $1, each in a new serial
+# session (max_parallel_workers_per_gather = 0) after the SET commands in $2.
+best_ms() {
+    local sql="$1" best="" t
+    for _ in $(seq "$REPEAT"); do
+        t=$( { printf 'SET max_parallel_workers_per_gather = 0;\n%s\n%s\n\\timing on\n%s\n' "$JIT_SET" "${2:-}" "$sql" |
+               "${PSQL[@]}" -o /dev/null 2>&1; } | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
+        if [[ -z "$best" ]] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
+    done
+    echo "$best"
+}
+

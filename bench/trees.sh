@@ -41,17 +41,6 @@ SQL
 fi
 q1 "COPY bench_trees TO STDOUT WITH (FORMAT csv)" > "$workdir/data.csv"
 
-# best wall time of REPEAT runs of a statement, in ms
-best_ms() {
-    local sql="$1" best=""
-    for _ in $(seq "$REPEAT"); do
-        t=$( { printf 'SET max_parallel_workers_per_gather = 0;\n\\timing on\n%s\n' "$sql" |
-               "${PSQL[@]}" -o /dev/null 2>&1; } | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
-        if [[ -z "$best" ]] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
-    done
-    echo "$best"
-}
-
 mldb_train=$(best_ms "SELECT mldb.train('bench_gb', 'gradient_boosting', 'bench_trees', 'y', NULL,
   '{\"test_size\": 0, \"n_estimators\": 100, \"max_depth\": 6, \"max_bins\": 255, \"deploy\": \"always\"}');")
 sk=$(OMP_NUM_THREADS=1 "$PY" - "$workdir/data.csv" "$REPEAT" <<'PY'

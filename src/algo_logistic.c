@@ -30,7 +30,9 @@
  *	  while the Newton systems stay well scaled whatever the units.
  *
  *	  Passes (PASS_LOGISTIC, all parallel-capable aggregates whose partial
- *	  states add exactly):
+ *	  states add exactly; after the driver's profile, which a boolean label
+ *	  on numeric features skips: the moments pass then probes for missing
+ *	  values, see probe_spec and MldbAlgorithm.probes_missing):
  *	  1. moments: per slot, class counts, class means of x and (through the
  *	     gram accumulator) the centred scatter of x, plus a bottom-k sample
  *	     of the training rows (sample.c; deterministic, SAMPLE_ROWS at
@@ -114,6 +116,7 @@
 #include "pass.h"
 #include "predict.h"
 #include "sample.h"
+#include "train.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
@@ -1978,6 +1981,38 @@ fit_params(const Fit *f, const FeatureSpec *spec, const double *coef)
 	return jw_finish(&w);
 }
 
+/*
+ * The probe's pass skipped no row for a missing feature: both classes must
+ * have training rows (else the error of a profiled training), and the
+ * impute values, for predict, are the training means.
+ */
+static FeatureSpec *
+probe_spec(const TrainSetup *ts, LogitAcc *macc)
+{
+	FeatureSpec *spec = featurespec_copy(ts->spec);
+	Moments    *mo = gram_moments(macc->gram, 1, ts->nfolds);
+	const char **seen = palloc(sizeof(char *) * ts->K);
+	int			n = 0;
+
+	for (int k = 0; k < ts->K; k++)
+	{
+		double		c = 0;
+
+		for (int s = 1; s <= ts->nfolds; s++)
+			c += macc->cnt[s * ts->K + k];
+		if (c > 0)
+			seen[n++] = spec->classes[k];
+	}
+	train_check_classes(spec, seen, n);
+	for (int i = 0; i < spec->ncols; i++)
+	{
+		spec->cols[i].missing = MISSING_IMPUTE;
+		spec->cols[i].impute = mo->mean[spec->cols[i].offset];
+	}
+	featurespec_layout(spec);
+	return spec;
+}
+
 /* ---------------------------------------------------------------------
  * Training
  * ---------------------------------------------------------------------
@@ -2009,6 +2044,7 @@ logistic_train(const TrainInput *in, TrainOutput *out)
 	double	   *coef;
 	LogisticParams *lp;
 	JsonWriter	w;
+	TrainInput	probed;
 
 	ts.spec = spec;
 	ts.K = spec->nclasses;
@@ -2079,6 +2115,21 @@ logistic_train(const TrainInput *in, TrainOutput *out)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("cv = %d leaves fold %d without rows", ts.nfolds, slot),
 					 errhint("Use fewer folds than training rows.")));
+	}
+
+	if (in->probing)
+	{
+		/* MldbAlgorithm.probes_missing */
+		if (res.rows_missing > 0)
+		{
+			out->retry_with_profile = true;
+			return;
+		}
+		out->spec = probe_spec(&ts, macc);
+		probed = *in;
+		probed.spec = out->spec;
+		in = &probed;
+		ts.spec = out->spec;
 	}
 
 	if (opt_bool(in->options, "warm_start", false))
@@ -2346,7 +2397,7 @@ logistic_read(BinReader *r, const MldbModel *m)
 
 const MldbAlgorithm logistic_regression_algorithm = {
 	.name = "logistic_regression", .supports_search = true, .id = 7, .task = MLDB_TASK_CLASSIFICATION,
-	.score_metric = "accuracy", .score_higher_is_better = true,
+	.score_metric = "accuracy", .score_higher_is_better = true, .probes_missing = true,
 	.options = logistic_options, .train = logistic_train,
 	.predict = logistic_predict, .predict_proba = logistic_predict_proba,
 	.write = logistic_write, .read = logistic_read,

@@ -599,6 +599,13 @@ featurespec_bind_target(const FeatureSpec *spec, Oid type)
 		getTypeOutputInfo(type, &outfn, &varlena);
 		fmgr_info(outfn, &tb->classes->outfn);
 		tb->classes->map = levelmap_build(spec->classes, spec->nclasses);
+		/* booleans have two texts: look them up once, not per row */
+		if (base == BOOLOID)
+		{
+			tb->is_bool = true;
+			tb->bool_class[0] = levelmap_find(tb->classes->map, "false", 5);
+			tb->bool_class[1] = levelmap_find(tb->classes->map, "true", 4);
+		}
 	}
 	else if (tb->conv == NULL)
 		ereport(ERROR,
@@ -622,6 +629,12 @@ featurespec_encode_target(const TargetBinding *tb, Datum value, bool isnull, dou
 
 	if (isnull)
 		return false;
+	if (tb->is_bool)
+	{
+		k = tb->bool_class[DatumGetBool(value) ? 1 : 0];
+		*y = k;
+		return k >= 0;
+	}
 	if (tb->conv != NULL)
 	{
 		double		v = tb->conv(value);

@@ -119,6 +119,8 @@ typedef struct TargetBinding
 {
 	NumericConv conv;			/* regression; also NaN checks of numeric labels */
 	ColumnBinding *classes;		/* classification */
+	bool		is_bool;		/* a boolean label: bool_class[v] is its class */
+	int			bool_class[2];	/* -1: not a class */
 } TargetBinding;
 
 extern TargetBinding *featurespec_bind_target(const FeatureSpec *spec, Oid type);

@@ -68,6 +68,7 @@ typedef struct TrainInput
 	Jsonb	   *options;
 	int64		seed;
 	double		test_size;
+	bool		probing;		/* see MldbAlgorithm.probes_missing */
 } TrainInput;
 
 typedef struct TrainOutput
@@ -80,6 +81,7 @@ typedef struct TrainOutput
 	Jsonb	   *metrics;		/* evaluation; see train.c for the hold-out rule */
 	bool		scores_holdout; /* metrics are on the hold-out split */
 	Jsonb	   *training_info;	/* iterations, search trials; may be NULL */
+	bool		retry_with_profile; /* probing found a missing feature */
 } TrainOutput;
 
 typedef struct MldbAlgorithm
@@ -112,6 +114,18 @@ typedef struct MldbAlgorithm
 	 * makes them MISSING_NATIVE, NaN at predict.
 	 */
 	bool		native_missing;
+
+	/*
+	 * A classifier of a boolean label on numeric features needs no
+	 * profiling pass when the algorithm can probe: the classes are false
+	 * and true, and the features reach its first pass as MISSING_DROP
+	 * (TrainInput.probing).  If that pass skipped a row for a missing
+	 * feature (PassResult.rows_missing), the algorithm returns with
+	 * retry_with_profile set and training starts again, profiled; else no
+	 * value was missing and it sets the impute values, the training means
+	 * from its own moments, in TrainOutput.spec.
+	 */
+	bool		probes_missing;
 	bool		supports_search;	/* honours search/cv (else they are an error) */
 
 	/*

@@ -54,6 +54,7 @@ typedef struct PassState
 	RowSample  *sample;			/* ctx->sample_k > 0 */
 	int64		rows_seen;
 	int64		rows_skipped;
+	int64		rows_missing;	/* skipped for a missing feature */
 	/* call-site scratch, rebuilt after deserialization when needed */
 	FeatureBinding *binding;
 	TargetBinding *target;
@@ -244,6 +245,7 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 							nums ? nums + ntarget : NULL, st->x))
 	{
 		st->rows_skipped++;
+		st->rows_missing++;
 		PG_RETURN_POINTER(st);
 	}
 
@@ -264,6 +266,7 @@ pass_state_write(StringInfo buf, PassState *st)
 	appendBinaryStringInfo(buf, VARDATA_ANY(st->ctx_raw), VARSIZE_ANY_EXHDR(st->ctx_raw));
 	bin_write_int64(buf, st->rows_seen);
 	bin_write_int64(buf, st->rows_skipped);
+	bin_write_int64(buf, st->rows_missing);
 	st->kind->write(buf, st->acc, st->ctx);
 	if (st->sample != NULL)
 		rowsample_write(buf, st->sample);
@@ -297,6 +300,7 @@ pass_state_read(const char *data, Size len)
 	st->kind = pass_kinds[st->ctx->kind];
 	st->rows_seen = bin_read_int64(&r);
 	st->rows_skipped = bin_read_int64(&r);
+	st->rows_missing = bin_read_int64(&r);
 	st->acc = st->kind->read(&r, st->ctx);
 	if (st->ctx->sample_k > 0)
 		st->sample = rowsample_read(&r, st->ctx->sample_k, st->ctx->spec->dim);
@@ -329,6 +333,7 @@ mldb_pass_combine(PG_FUNCTION_ARGS)
 	}
 	a->rows_seen += b->rows_seen;
 	a->rows_skipped += b->rows_skipped;
+	a->rows_missing += b->rows_missing;
 	a->kind->merge(a->acc, b->acc, a->ctx);
 	if (a->sample != NULL)
 	{
@@ -486,6 +491,7 @@ pass_run(const PassCtx *ctx_in, const char *from_sql, const char *args_sql)
 			taken_sample = st->sample;
 		result.rows_seen = st->rows_seen;
 		result.rows_skipped = st->rows_skipped;
+		result.rows_missing = st->rows_missing;
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
@@ -504,12 +510,14 @@ rowhash_bind(const Oid *types, int nargs)
 
 	h->nargs = nargs;
 	h->conv = palloc(sizeof(NumericConv) * Max(nargs, 1));
+	h->is_float8 = palloc(sizeof(bool) * Max(nargs, 1));
 	h->typlen = palloc(sizeof(int16) * Max(nargs, 1));
 	h->typbyval = palloc(sizeof(bool) * Max(nargs, 1));
 	h->labelout = palloc0(sizeof(FmgrInfo *) * Max(nargs, 1));
 	for (int i = 0; i < nargs; i++)
 	{
 		h->conv[i] = featurespec_numeric_conv(types[i]);
+		h->is_float8[i] = getBaseType(types[i]) == FLOAT8OID;
 		get_typlenbyval(types[i], &h->typlen[i], &h->typbyval[i]);
 
 		/*
@@ -566,7 +574,7 @@ rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnul
 			k = UINT64CONST(0x6a09e667f3bcc909);
 		else if (h->conv[i] != NULL)
 		{
-			double		v = h->conv[i] (values[i]);
+			double		v = h->is_float8[i] ? DatumGetFloat8(values[i]) : h->conv[i] (values[i]);
 
 			if (nums != NULL)
 				nums[i] = v;
@@ -625,6 +633,8 @@ pass_slot_of(const PassCtx *ctx, double u)
 
 	if (u < ctx->test_size)
 		return PASS_HOLDOUT_SLOT;
+	if (ctx->nfolds == 1)
+		return 1;				/* no division per row without folds */
 	fold = (int) ((u - ctx->test_size) / (1.0 - ctx->test_size) * ctx->nfolds);
 	return 1 + Min(fold, ctx->nfolds - 1);
 }

@@ -89,6 +89,7 @@ typedef struct PassResult
 	struct RowSample *sample;	/* with ctx->sample_k, else NULL */
 	int64		rows_seen;
 	int64		rows_skipped;	/* NULL or non-finite target/feature */
+	int64		rows_missing;	/* ... of them, for a feature (MISSING_DROP) */
 } PassResult;
 
 extern PassResult pass_run(const PassCtx *ctx, const char *from_sql, const char *args_sql);
@@ -107,6 +108,7 @@ typedef struct RowHasher
 {
 	int			nargs;
 	NumericConv *conv;			/* NULL for non-numeric types */
+	bool	   *is_float8;		/* float8 (or a domain over it): no call */
 	int16	   *typlen;
 	bool	   *typbyval;
 	FmgrInfo  **labelout;		/* enums: hashed by label, not by OID */

@@ -512,6 +512,18 @@ all_null_column(const char *name)
 			 errhint("Leave it out of features.")));
 }
 
+/* A classifier needs two classes in the training rows: labels, the n seen. */
+void
+train_check_classes(const FeatureSpec *spec, const char **labels, int n)
+{
+	if (n < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target \"%s\" has %s in the training rows", spec->target,
+						n == 0 ? "no label" : psprintf("a single class (%s)", labels[0])),
+				 errhint("A classifier needs at least two classes; check the relation or its WHERE clause.")));
+}
+
 /*
  * The classes of a classifier: the distinct labels of the training rows
  * (NULL and, for numeric labels, NaN are not labels: those rows are
@@ -527,12 +539,7 @@ set_classes(FeatureSpec *spec, const ColumnProfile *cp, Oid target_type)
 	for (int k = 0; k < cp->nlevels; k++)
 		if (!numeric || isfinite(strtod(cp->levels[k], NULL)))
 			labels[n++] = cp->levels[k];
-	if (n < 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("target \"%s\" has %s in the training rows", spec->target,
-						n == 0 ? "no label" : psprintf("a single class (%s)", labels[0])),
-				 errhint("A classifier needs at least two classes; check the relation or its WHERE clause.")));
+	train_check_classes(spec, (const char **) labels, n);
 	if (n > MLDB_MAX_CLASSES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -551,7 +558,7 @@ set_classes(FeatureSpec *spec, const ColumnProfile *cp, Oid target_type)
  * profile was made.
  */
 static char *
-prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
+prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type, bool may_probe)
 {
 	FeatureSpec *spec = in->spec;
 	const char *impute = opt_string(in->options, "impute", "mean");
@@ -577,6 +584,20 @@ prepare_features(TrainInput *in, const MldbAlgorithm *algo, Oid target_type)
 	(void) profile_take_stash();
 	for (int i = 0; i < spec->ncols; i++)
 		has_numeric |= spec->cols[i].kind == FEATURE_NUMERIC;
+
+	/* a boolean label on numeric features: probe (MldbAlgorithm.probes_missing) */
+	in->probing = may_probe && algo->probes_missing && mean && !native &&
+		getBaseType(target_type) == BOOLOID && !featurespec_has_categorical(spec);
+	if (in->probing)
+	{
+		char	   *bools[] = {"false", "true"};
+
+		featurespec_set_classes(spec, bools, 2, target_type);
+		for (int i = 0; i < spec->ncols; i++)
+			spec->cols[i].missing = MISSING_DROP;
+		featurespec_layout(spec);
+		return NULL;
+	}
 
 	if (!one_pass &&
 		(featurespec_has_categorical(spec) || algo->task == MLDB_TASK_CLASSIFICATION ||
@@ -933,13 +954,24 @@ mldb_train(PG_FUNCTION_ARGS)
 	in.options = options;
 	in.seed = opt_int(options, "seed", DEFAULT_SEED);
 	in.test_size = opt_number(options, "test_size", DEFAULT_TEST_SIZE);
-	profile_json = prepare_features(&in, algo, target_type);
+	profile_json = prepare_features(&in, algo, target_type, true);
 
 	out.model = palloc0(sizeof(MldbModel));
 	out.model->algo = algo;
 	out.model->spec = in.spec;
 	pass_request_sample(MLDB_STATS_SAMPLE);
 	algo->train(&in, &out);
+	if (out.retry_with_profile)
+	{
+		/* a feature was missing: the probe's one pass was not enough */
+		profile_json = prepare_features(&in, algo, target_type, false);
+		out = (TrainOutput) {0};
+		out.model = palloc0(sizeof(MldbModel));
+		out.model->algo = algo;
+		out.model->spec = in.spec;
+		pass_request_sample(MLDB_STATS_SAMPLE);
+		algo->train(&in, &out);
+	}
 	if (out.spec != NULL)
 		out.model->spec = out.spec;
 	if (profile_json == NULL)
