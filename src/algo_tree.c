@@ -60,6 +60,8 @@ typedef struct TreeModel
 } TreeModel;
 
 static const char *const task_choices[] = {"regression", "classification", NULL};
+/* scikit-learn's names; "log_loss" is its other name for "entropy" */
+static const char *const criterion_choices[] = {"gini", "entropy", "log_loss", "squared_error", NULL};
 
 #define TREE_COMMON_OPTIONS \
 	{"max_depth", OPT_INTEGER, 1, TREE_MAX_DEPTH}, \
@@ -71,12 +73,14 @@ static const char *const task_choices[] = {"regression", "classification", NULL}
 static const OptionDef dt_options[] = {
 	TREE_COMMON_OPTIONS,
 	{"min_samples_split", OPT_INTEGER, 2, 1e9},
+	{"criterion", OPT_STRING, .choices = criterion_choices},
 	{NULL}
 };
 
 static const OptionDef rf_options[] = {
 	TREE_COMMON_OPTIONS,
 	{"min_samples_split", OPT_INTEGER, 2, 1e9},
+	{"criterion", OPT_STRING, .choices = criterion_choices},
 	{"n_estimators", OPT_INTEGER, 1, 100000},
 	{"max_features", OPT_NUMBER, 0, 1, true, false},
 	{"bootstrap", OPT_BOOL},
@@ -273,6 +277,25 @@ model_new(int kind, int nout, Forest *f)
  * ---------------------------------------------------------------------
  */
 
+/*
+ * The option "criterion": gini (default) or entropy for classes,
+ * squared_error (the only one) for regression.  True for entropy.
+ */
+static bool
+tree_criterion_entropy(Jsonb *options, bool classes, const char *algo)
+{
+	const char *c = opt_string(options, "criterion", classes ? "gini" : "squared_error");
+
+	if (classes != (strcmp(c, "squared_error") != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("criterion \"%s\" does not apply to %s %s", c, algo,
+						classes ? "classification" : "regression"),
+				 errhint("%s", classes ? "Classification takes \"gini\" (the default) or \"entropy\"." :
+						 "Regression takes \"squared_error\" (the default) only.")));
+	return strcmp(c, "entropy") == 0 || strcmp(c, "log_loss") == 0;
+}
+
 static void
 forest_train(const TrainInput *in, TrainOutput *out, bool is_forest)
 {
@@ -307,6 +330,7 @@ forest_train(const TrainInput *in, TrainOutput *out, bool is_forest)
 	p.min_samples_leaf = (int) opt_int(in->options, "min_samples_leaf", 1);
 	p.min_samples_split = (int) opt_int(in->options, "min_samples_split", 2);
 	p.l2 = 0;
+	p.entropy = tree_criterion_entropy(in->options, K > 0, is_forest ? "random_forest" : "decision_tree");
 	p.min_child_weight = 0;
 	p.zero_gain_splits = true;
 	p.cover_is_hessian = true;

@@ -936,14 +936,29 @@ hist_sums(const TreeGrower *g, const double *hist, double *sums)
 			sums[s] += hist[(Size) b * S + s];
 }
 
+/*
+ * A node's score; a split's gain is its children's scores less its own.
+ * Newton boosting, squared error and Gini: sum_c G_c^2 / (H + l2), which
+ * for classes (G_c = -n_c, H = n) is n (1 - Gini), for squared error
+ * n mean^2.  Entropy (p->entropy; classes only): sum_c n_c ln n_c - n ln n
+ * = -n times the node's entropy in nats, so gains are the weighted
+ * entropy decrease, as scikit-learn's criterion "entropy".
+ */
 static inline double
-gain_term(const double *G, int C, double H, double l2)
+gain_term(const TreeGrowParams *p, const double *G, int C, double H)
 {
 	double		t = 0;
 
+	if (p->entropy)
+	{
+		for (int c = 0; c < C; c++)
+			if (G[c] < 0)
+				t += -G[c] * log(-G[c]);
+		return H > 0 ? t - H * log(H) : 0.0;
+	}
 	for (int c = 0; c < C; c++)
 		t += G[c] * G[c];
-	return t / (H + l2);
+	return t / (H + p->l2);
 }
 
 /* Does a node with these sums hold more than one target value? */
@@ -990,7 +1005,7 @@ find_split(TreeGrower *g, GrowNode *n, const TreeGrowParams *p, const int32 *row
 	double	   *gr = C <= 64 ? GR : palloc(sizeof(double) * C);
 	double		H = n->sums[C];
 	double		N = n->sums[C + 1];
-	double		parent = gain_term(n->sums, C, H, p->l2);
+	double		parent = gain_term(p, n->sums, C, H);
 	double		best = p->zero_gain_splits ? -1e-9 * Max(fabs(parent), 1e-300) : 0.0;
 	int			nfeat = d->dim;
 
@@ -1061,7 +1076,7 @@ find_split(TreeGrower *g, GrowNode *n, const TreeGrowParams *p, const int32 *row
 				continue;
 			for (int c = 0; c < C; c++)
 				gr[c] = n->sums[c] - gl[c];
-			gain = gain_term(gl, C, HL, p->l2) + gain_term(gr, C, HR, p->l2) - parent;
+			gain = gain_term(p, gl, C, HL) + gain_term(p, gr, C, HR) - parent;
 			if (gain > best)
 			{
 				best = gain;
@@ -1104,7 +1119,7 @@ find_split(TreeGrower *g, GrowNode *n, const TreeGrowParams *p, const int32 *row
 					continue;
 				for (int c = 0; c < C; c++)
 					gl[c] = n->sums[c] - gr[c];
-				gain = gain_term(gl, C, HLm, p->l2) + gain_term(gr, C, HR, p->l2) - parent;
+				gain = gain_term(p, gl, C, HLm) + gain_term(p, gr, C, HR) - parent;
 				if (gain > best)
 				{
 					best = gain;

@@ -180,6 +180,7 @@ typedef struct TreeGrowParams
 	int			min_samples_leaf;
 	int			min_samples_split;
 	double		l2;
+	bool		entropy;		/* classes: entropy, not Gini (gain_term) */
 	double		min_child_weight;	/* least hessian sum in a child */
 	int			max_features;	/* features tried per split (<= dim) */
 	bool		zero_gain_splits;	/* split impure nodes even at gain 0 (CART) */
