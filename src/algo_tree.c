@@ -92,8 +92,14 @@ static const OptionDef gb_options[] = {
 	{"n_estimators", OPT_INTEGER, 1, 100000},
 	{"learning_rate", OPT_NUMBER, 0, INFINITY, true, true},
 	{"l2_regularization", OPT_NUMBER, 0, INFINITY},
+	{"early_stopping", OPT_BOOL},
+	{"n_iter_no_change", OPT_INTEGER, 1, 100000},
+	{"tol", OPT_NUMBER, 0, INFINITY},
 	{NULL}
 };
+
+#define DEFAULT_N_ITER_NO_CHANGE 10	/* scikit-learn's HistGradientBoosting */
+#define DEFAULT_STOP_TOL 1e-7
 
 /* ---------------------------------------------------------------------
  * Data path
@@ -147,7 +153,8 @@ tree_final_spec(const TrainInput *in, TrainOutput *out)
  * missing-value indicators, which become NaN in the slot they flag).
  */
 static TreeData *
-tree_load(const TrainInput *in, TrainOutput *out, int dim, int max_bins, int bytes_per_row)
+tree_load(const TrainInput *in, TrainOutput *out, int dim, int max_bins, int bytes_per_row,
+		  TreeData **holdout)
 {
 	const FeatureSpec *ps = in->spec;
 	PassCtx		ctx;
@@ -195,12 +202,16 @@ tree_load(const TrainInput *in, TrainOutput *out, int dim, int max_bins, int byt
 
 	budget = (int64) mldb_tree_memory * 1024 / (2 * dim + 16 + bytes_per_row);
 	init_ctx(&ctx, in, PASS_TREE_DATA);
-	tree_data_extra(&ctx, binner, Max(budget, 1));
+	/* hold-out rows too, when asked for (early stopping), with the same budget */
+	ctx.skip_holdout = holdout == NULL;
+	tree_data_extra(&ctx, binner, Max(budget, 1), holdout != NULL ? Max(budget, 1) : 0);
 	res = pass_run(&ctx, in->from_sql, in->args_sql);
 	if (res.acc == NULL)
 		elog(ERROR, "tree data pass returned no rows");
 	acc = (TreeDataAcc *) res.acc;
 	d = tree_data_finish(acc);
+	if (holdout != NULL)
+		*holdout = tree_data_finish_holdout(acc);
 	if (acc->seen > d->n)
 		ereport(NOTICE,
 				(errmsg("training on a sample of %d of " INT64_FORMAT " training rows", d->n, acc->seen),
@@ -322,7 +333,7 @@ forest_train(const TrainInput *in, TrainOutput *out, bool is_forest)
 	int			n;
 
 	d = tree_load(in, out, spec->dim, (int) opt_int(in->options, "max_bins", TREE_MAX_BINS),
-				  8 * C + 8 + 8 * C + 8 + 12 + (bootstrap ? 8 * C + 4 : 0));
+				  8 * C + 8 + 8 * C + 8 + 12 + (bootstrap ? 8 * C + 4 : 0), NULL);
 	n = d->n;
 
 	p.max_depth = (int) opt_int(in->options, "max_depth", TREE_MAX_DEPTH);
@@ -498,6 +509,60 @@ sigmoid(double z)
 	return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
 }
 
+#define GB_EPS 2.220446049250313e-16
+
+/*
+ * The mean loss of n rows at raw scores (row-major, nout a row): squared
+ * error (K = 0; halved when half, scikit-learn's HalfSquaredError), the
+ * binary log-loss (K = 2) or the multiclass cross-entropy.
+ */
+static double
+gb_loss(int K, int nout, const double *y, const double *raw, int n, bool half)
+{
+	double		l = 0;
+	double	   *prob = K > 2 ? palloc(sizeof(double) * nout) : NULL;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (K == 0)
+			l += (y[i] - raw[i]) * (y[i] - raw[i]) * (half ? 0.5 : 1.0);
+		else if (K == 2)
+		{
+			double		pi = Min(Max(sigmoid(raw[i]), GB_EPS), 1 - GB_EPS);
+
+			l -= y[i] > 0.5 ? log(pi) : log(1 - pi);
+		}
+		else
+		{
+			softmax(raw + (Size) i * nout, prob, nout);
+			l -= log(Max(prob[(int) y[i]], GB_EPS));
+		}
+	}
+	if (prob != NULL)
+		pfree(prob);
+	return n > 0 ? l / n : 0.0;
+}
+
+/*
+ * Early stopping, scikit-learn's rule (HistGradientBoosting._should_stop
+ * with scoring "loss"): vloss[0..m] are the hold-out losses before any
+ * tree and after each of m rounds; stop when none of the last patience
+ * rounds is below the loss patience + 1 rounds back by more than tol.
+ */
+static bool
+gb_should_stop(const double *vloss, int m, int patience, double tol)
+{
+	double		ref;
+
+	if (m < patience)
+		return false;
+	ref = vloss[m - patience] - tol;
+	for (int r = m - patience + 1; r <= m; r++)
+		if (vloss[r] < ref)
+			return false;
+	return true;
+}
+
 static void
 gb_train(const TrainInput *in, TrainOutput *out)
 {
@@ -505,25 +570,47 @@ gb_train(const TrainInput *in, TrainOutput *out)
 	int			K = spec->nclasses;
 	int			nout = K > 2 ? K : 1;
 	int			rounds = (int) opt_int(in->options, "n_estimators", 100);
+	bool		early = opt_bool(in->options, "early_stopping", false);
+	int			patience = (int) opt_int(in->options, "n_iter_no_change", DEFAULT_N_ITER_NO_CHANGE);
+	double		tol = opt_number(in->options, "tol", DEFAULT_STOP_TOL);
 	TreeGrowParams p = {0};
 	TreeData   *d;
+	TreeData   *ho = NULL;		/* hold-out rows (early stopping) */
 	TreeGrower *g;
 	Forest	   *f = forest_create(1, spec->dim);
 	TreeModel  *tm;
 	double	   *raw;
+	double	   *ho_raw = NULL;
 	double	   *grad;
 	double	   *hess;
 	double	   *prob = palloc(sizeof(double) * nout);
 	int32	   *rows;
 	double	   *imp = palloc0(sizeof(double) * Max(spec->dim, 1));
 	double	   *loss = palloc(sizeof(double) * rounds);
+	double	   *vloss = palloc(sizeof(double) * (rounds + 1));
+	int			done = 0;		/* rounds grown */
 	JsonWriter	jw;
 	int			n;
-	const double eps = 2.220446049250313e-16;
+
+	if (!early && (opt_present(in->options, "n_iter_no_change") || opt_present(in->options, "tol")))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options \"n_iter_no_change\" and \"tol\" apply to early stopping only"),
+				 errhint("Add \"early_stopping\": true, or leave them out.")));
+	if (early && in->test_size <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("early stopping needs a hold-out split"),
+				 errhint("Give test_size > 0 (the default is 0.25): the hold-out rows decide when to stop.")));
 
 	d = tree_load(in, out, spec->dim, (int) opt_int(in->options, "max_bins", TREE_MAX_BINS),
-				  24 * nout + 8 + 8 + 12);
+				  24 * nout + 8 + 8 + 12, early ? &ho : NULL);
 	n = d->n;
+	if (early && ho->n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("early stopping found no hold-out rows"),
+				 errhint("Raise test_size, or train on more rows.")));
 
 	p.max_leaf_nodes = (int) opt_int(in->options, "max_leaf_nodes", 0);
 	/* with a leaf limit, depth is unlimited unless given (scikit-learn's HGB) */
@@ -559,7 +646,7 @@ gb_train(const TrainInput *in, TrainOutput *out)
 		for (int i = 0; i < n; i++)
 			pk[(int) d->y[i]] += 1.0 / n;
 		for (int k = 0; k < K; k++)
-			pk[k] = Min(Max(pk[k], eps), 1 - eps);
+			pk[k] = Min(Max(pk[k], GB_EPS), 1 - GB_EPS);
 		if (K == 2)
 			tm->base[0] = log(pk[1] / (1 - pk[1]));
 		else
@@ -578,12 +665,18 @@ gb_train(const TrainInput *in, TrainOutput *out)
 	for (int i = 0; i < n; i++)
 		for (int k = 0; k < nout; k++)
 			raw[(Size) i * nout + k] = tm->base[k];
+	if (early)
+	{
+		ho_raw = tree_alloc(sizeof(double) * ((Size) ho->n * nout));
+		for (int i = 0; i < ho->n; i++)
+			for (int k = 0; k < nout; k++)
+				ho_raw[(Size) i * nout + k] = tm->base[k];
+		vloss[0] = gb_loss(K, nout, ho->y, ho_raw, ho->n, true);
+	}
 	g = tree_grower_create(d, 1);
 
 	for (int it = 0; it < rounds; it++)
 	{
-		double		l = 0;
-
 		CHECK_FOR_INTERRUPTS();
 		/* gradients and hessians of the loss at the current scores */
 		for (int i = 0; i < n; i++)
@@ -614,35 +707,29 @@ gb_train(const TrainInput *in, TrainOutput *out)
 		}
 		for (int k = 0; k < nout; k++)
 		{
+			int			t = f->ntrees;
+
 			for (int i = 0; i < n; i++)
 				rows[i] = i;
-			tm->tree_out[f->ntrees] = k;
+			tm->tree_out[t] = k;
 			tree_grow(g, f, &p, rows, n, grad + (Size) k * n, hess + (Size) k * n,
 					  raw + k, nout, imp, NULL);
+			if (early)
+				for (int i = 0; i < ho->n; i++)
+					ho_raw[(Size) i * nout + k] += f->value[forest_leaf_binned(f, t, ho, i)];
 		}
+		done = it + 1;
 
 		/* the training loss after the round, for training_info */
-		for (int i = 0; i < n; i++)
-		{
-			double		y = d->y[i];
-
-			if (K == 0)
-				l += (y - raw[i]) * (y - raw[i]);
-			else if (K == 2)
-			{
-				double		pi = Min(Max(sigmoid(raw[i]), eps), 1 - eps);
-
-				l -= y > 0.5 ? log(pi) : log(1 - pi);
-			}
-			else
-			{
-				softmax(raw + (Size) i * nout, prob, nout);
-				l -= log(Max(prob[(int) y], eps));
-			}
-		}
-		loss[it] = l / n;
+		loss[it] = gb_loss(K, nout, d->y, raw, n, false);
 		elog(DEBUG1, "gradient_boosting: round %d of %d, training %s %g",
 			 it + 1, rounds, K == 0 ? "mse" : "log_loss", loss[it]);
+		if (early)
+		{
+			vloss[done] = gb_loss(K, nout, ho->y, ho_raw, ho->n, true);
+			if (gb_should_stop(vloss, done, patience, tol))
+				break;
+		}
 	}
 	tree_grower_free(g);
 	forest_prepare_walk(f);
@@ -656,15 +743,28 @@ gb_train(const TrainInput *in, TrainOutput *out)
 	for (int k = 0; k < nout; k++)
 		jw_number(&jw, NULL, tm->base[k]);
 	jw_end_array(&jw);
+	jw_int(&jw, "n_iter", done);
+	if (early)
+	{
+		jw_begin_object(&jw, "early_stopping");
+		jw_bool(&jw, "stopped", done < rounds);
+		jw_int(&jw, "n_iter_no_change", patience);
+		jw_number(&jw, "tol", tol);
+		jw_int(&jw, "holdout_rows", ho->n);
+		jw_number(&jw, "initial_validation_loss", vloss[0]);
+		jw_end_object(&jw);
+	}
 	out->params = jw_finish(&jw);
 
 	jw_init(&jw);
 	jw_begin_array(&jw, "iterations");
-	for (int it = 0; it < rounds; it++)
+	for (int it = 0; it < done; it++)
 	{
 		jw_begin_object(&jw, NULL);
 		jw_int(&jw, "iteration", it + 1);
 		jw_number(&jw, K == 0 ? "train_mse" : "train_log_loss", loss[it]);
+		if (early)
+			jw_number(&jw, "validation_loss", vloss[it + 1]);
 		jw_end_object(&jw);
 	}
 	jw_end_array(&jw);

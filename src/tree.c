@@ -179,25 +179,28 @@ tree_binner_read(BinReader *r, int dim)
  */
 
 void
-tree_data_extra(PassCtx *ctx, const TreeBinner *b, int64 max_rows)
+tree_data_extra(PassCtx *ctx, const TreeBinner *b, int64 max_rows, int64 max_holdout)
 {
 	StringInfoData buf;
 
+	Assert(max_holdout == 0 || !ctx->skip_holdout);
 	initStringInfo(&buf);
 	bin_write_int64(&buf, max_rows);
+	bin_write_int64(&buf, max_holdout);
 	tree_binner_write(&buf, b);
 	ctx->extra = buf.data;
 	ctx->extra_len = buf.len;
 }
 
 static void
-tree_data_params(const PassCtx *ctx, int dim, int64 *max_rows, TreeBinner **b)
+tree_data_params(const PassCtx *ctx, int dim, int64 *max_rows, int64 *max_holdout, TreeBinner **b)
 {
 	BinReader	r;
 
 	binreader_init(&r, ctx->extra, ctx->extra_len, "tree data pass parameters");
 	*max_rows = bin_read_int64(&r);
-	if (*max_rows < 1)
+	*max_holdout = bin_read_int64(&r);
+	if (*max_rows < 1 || *max_holdout < 0)
 		bin_corrupted(&r, "row budget out of range");
 	*b = tree_binner_read(&r, dim);
 	bin_read_end(&r);
@@ -234,6 +237,7 @@ tree_data_create(const PassCtx *ctx)
 {
 	TreeDataAcc *a = palloc0(sizeof(TreeDataAcc));
 	const FeatureSpec *spec = ctx->spec;
+	int64		max_holdout;
 
 	/*
 	 * Missing-value indicators (the trees' native missing values reach
@@ -251,8 +255,16 @@ tree_data_create(const PassCtx *ctx)
 			a->nind++;
 		}
 	a->dim = spec->dim - a->nind;
-	tree_data_params(ctx, a->dim, &a->max_rows, &a->binner);
+	tree_data_params(ctx, a->dim, &a->max_rows, &max_holdout, &a->binner);
 	a->cutoff = PG_UINT64_MAX;
+	if (max_holdout > 0)
+	{
+		/* the same layout and binner, its own rows and budget */
+		a->holdout = palloc(sizeof(TreeDataAcc));
+		*a->holdout = *a;
+		a->holdout->holdout = NULL;
+		a->holdout->max_rows = max_holdout;
+	}
 	return a;
 }
 
@@ -351,6 +363,12 @@ tree_data_add(void *acc, const PassCtx *ctx, int slot, uint64 rowhash, double y,
 	uint8		row[MLDB_MAX_COLUMNS * 4];
 	uint8	   *bins = a->dim <= (int) sizeof(row) ? row : palloc(a->dim);
 
+	if (slot == PASS_HOLDOUT_SLOT)
+	{
+		if (a->holdout == NULL)
+			return;
+		a = a->holdout;
+	}
 	a->seen++;
 	for (int j = 0; j < a->dim; j++)
 		bins[j] = (uint8) tree_bin_of(a->binner, j, x[j]);
@@ -371,13 +389,13 @@ tree_data_merge(void *acc, void *other, const PassCtx *ctx)
 	a->seen += b->seen;
 	for (int64 i = 0; i < b->n; i++)
 		data_append(a, b->key[i], b->y[i], b->bins + i * b->dim);
+	if (a->holdout != NULL)
+		tree_data_merge(a->holdout, b->holdout, ctx);
 }
 
 static void
-tree_data_write(StringInfo buf, void *acc, const PassCtx *ctx)
+rows_write(StringInfo buf, const TreeDataAcc *a)
 {
-	TreeDataAcc *a = (TreeDataAcc *) acc;
-
 	bin_write_int64(buf, a->n);
 	bin_write_int64(buf, a->seen);
 	bin_write_int64(buf, (int64) a->cutoff);
@@ -386,10 +404,19 @@ tree_data_write(StringInfo buf, void *acc, const PassCtx *ctx)
 	appendBinaryStringInfo(buf, (const char *) a->bins, a->n * a->dim);
 }
 
-static void *
-tree_data_read(BinReader *r, const PassCtx *ctx)
+static void
+tree_data_write(StringInfo buf, void *acc, const PassCtx *ctx)
 {
-	TreeDataAcc *a = tree_data_create(ctx);
+	TreeDataAcc *a = (TreeDataAcc *) acc;
+
+	rows_write(buf, a);
+	if (a->holdout != NULL)
+		rows_write(buf, a->holdout);
+}
+
+static void
+rows_read(BinReader *r, TreeDataAcc *a)
+{
 	int64		n = bin_read_int64(r);
 
 	a->seen = bin_read_int64(r);
@@ -404,6 +431,16 @@ tree_data_read(BinReader *r, const PassCtx *ctx)
 	for (int64 i = 0; i < n * a->dim; i++)
 		if (a->bins[i] > a->binner->nbins[i % a->dim])
 			bin_corrupted(r, "bin out of range");
+}
+
+static void *
+tree_data_read(BinReader *r, const PassCtx *ctx)
+{
+	TreeDataAcc *a = tree_data_create(ctx);
+
+	rows_read(r, a);
+	if (a->holdout != NULL)
+		rows_read(r, a->holdout);
 	return a;
 }
 
@@ -422,8 +459,8 @@ const PassKind tree_data_pass_kind = {
  * The order makes training independent of how the scan was split among
  * workers (sums are added in the same order).
  */
-TreeData *
-tree_data_finish(TreeDataAcc *a)
+static TreeData *
+rows_finish(TreeDataAcc *a, bool training)
 {
 	TreeData   *d = palloc0(sizeof(TreeData));
 
@@ -447,17 +484,31 @@ tree_data_finish(TreeDataAcc *a)
 		for (int i = 0; i < d->n; i++)
 		{
 			col[i] = a->bins[(Size) i * d->dim + j];
-			a->binner->missing[j] |= col[i] == miss;
+			if (training)
+				a->binner->missing[j] |= col[i] == miss;
 		}
 	}
-	/* histograms: a missing bin for the slots with missing values */
-	for (int j = 0; j < d->dim; j++)
-		a->binner->hist_off[j + 1] = a->binner->hist_off[j] + a->binner->nbins[j] +
-			(a->binner->missing[j] ? 1 : 0);
+	/* histograms: a missing bin for the slots with missing training values */
+	if (training)
+		for (int j = 0; j < d->dim; j++)
+			a->binner->hist_off[j + 1] = a->binner->hist_off[j] + a->binner->nbins[j] +
+				(a->binner->missing[j] ? 1 : 0);
 	d->total_bins = a->binner->hist_off[a->dim];
 	pfree(a->bins);
 	a->bins = NULL;
 	return d;
+}
+
+TreeData *
+tree_data_finish(TreeDataAcc *a)
+{
+	return rows_finish(a, true);
+}
+
+TreeData *
+tree_data_finish_holdout(TreeDataAcc *a)
+{
+	return a->holdout != NULL ? rows_finish(a->holdout, false) : NULL;
 }
 
 /* ---------------------------------------------------------------------

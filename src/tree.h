@@ -90,9 +90,15 @@ typedef struct TreeDataAcc
 	double	   *y;
 	uint64	   *key;
 	TreeBinner *binner;			/* decoded from the context */
+	struct TreeDataAcc *holdout;	/* the hold-out rows, when kept (else NULL) */
 } TreeDataAcc;
 
-extern void tree_data_extra(PassCtx *ctx, const TreeBinner *b, int64 max_rows);
+/*
+ * The pass keeps up to max_rows training rows and, with max_holdout > 0
+ * (the context must not skip hold-out rows), up to max_holdout hold-out
+ * rows apart, binned alike, for early stopping.
+ */
+extern void tree_data_extra(PassCtx *ctx, const TreeBinner *b, int64 max_rows, int64 max_holdout);
 
 /* The training matrix, column-major, rows in a deterministic order. */
 typedef struct TreeData
@@ -106,6 +112,8 @@ typedef struct TreeData
 } TreeData;
 
 extern TreeData *tree_data_finish(TreeDataAcc *acc);
+/* The hold-out rows (call after tree_data_finish), or NULL. */
+extern TreeData *tree_data_finish_holdout(TreeDataAcc *acc);
 
 /* ---------------------------------------------------------------------
  * Forests: flattened node arrays.  An internal node sends x left when
