@@ -785,7 +785,8 @@ static void
 tree_outputs(const TreeModel *tm, const double *x, double *out)
 {
 	const Forest *f = tm->forest;
-	int			leaf[FOREST_BLOCK];
+	int			lbuf[256];
+	int		   *leaf;
 	double		xbuf[65];
 	double	   *xe = f->dim < (int) lengthof(xbuf) ? xbuf : palloc(sizeof(double) * (f->dim + 1));
 
@@ -815,22 +816,20 @@ tree_outputs(const TreeModel *tm, const double *x, double *out)
 	{
 		for (int k = 0; k < tm->nout; k++)
 			out[k] = tm->base[k];
-		for (int t0 = 0; t0 < f->ntrees; t0 += FOREST_BLOCK)
+		leaf = f->ntrees <= (int) lengthof(lbuf) ? lbuf : palloc(sizeof(int) * f->ntrees);
+		forest_leaves(f, xe, leaf);
+		for (int t = 0; t < f->ntrees; t++)
 		{
-			int			m = Min(FOREST_BLOCK, f->ntrees - t0);
+			const double *v = f->value + (Size) leaf[t] * f->nvalues;
 
-			forest_leaves(f, t0, m, xe, leaf);
-			for (int i = 0; i < m; i++)
-			{
-				const double *v = f->value + (Size) leaf[i] * f->nvalues;
-
-				if (tm->kind == TREE_GB)
-					out[tm->tree_out[t0 + i]] += v[0];
-				else
-					for (int k = 0; k < tm->nout; k++)
-						out[k] += v[k];
-			}
+			if (tm->kind == TREE_GB)
+				out[tm->tree_out[t]] += v[0];
+			else
+				for (int k = 0; k < tm->nout; k++)
+					out[k] += v[k];
 		}
+		if (leaf != lbuf)
+			pfree(leaf);
 	}
 average:
 	if (tm->kind != TREE_GB)

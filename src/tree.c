@@ -648,6 +648,8 @@ forest_read(BinReader *r, int dim, int nvalues)
 	return f;
 }
 
+static void rank_prepare(Forest *f);
+
 /*
  * The walk copy of the nodes: a leaf becomes a node that sends every x to
  * itself, so a walk of tree_depth steps ends at the leaf whatever the
@@ -682,10 +684,11 @@ forest_prepare_walk(Forest *f)
 			}
 		}
 	pfree(depth);
+	rank_prepare(f);
 }
 
-void
-forest_leaves(const Forest *f, int t0, int m, const double *x, int *leaf)
+static void
+walk_leaves(const Forest *f, int t0, int m, const double *x, int *leaf)
 {
 	const TreeNode *walk = f->walk;
 	int			idx[FOREST_BLOCK];
@@ -720,8 +723,8 @@ forest_leaves(const Forest *f, int t0, int m, const double *x, int *leaf)
 	memcpy(leaf, idx, sizeof(int) * m);
 }
 
-double
-forest_sum(const Forest *f, const double *x)
+static double
+walk_sum(const Forest *f, const double *x)
 {
 	const TreeNode *walk = f->walk;
 	double		sum = 0;
@@ -764,10 +767,320 @@ forest_sum(const Forest *f, const double *x)
 	{
 		int			leaf[FOREST_BLOCK];
 
-		forest_leaves(f, t0, f->ntrees - t0, x, leaf);
+		walk_leaves(f, t0, f->ntrees - t0, x, leaf);
 		for (int k = 0; k < f->ntrees - t0; k++)
 			sum += walk[leaf[k]].threshold;
 	}
+	return sum;
+}
+
+/*
+ * The rank walk (Forest.rdepth): build it when every tree is shallow
+ * enough and every feature has at most 254 distinct thresholds (always,
+ * for bins of at most 255: their edges; a forged state may not).
+ */
+static int
+threshold_cmp(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Lay tree t out from its node at perfect position pos (level level).  The
+ * trees of a block of FOREST_BLOCK are interleaved: position pos of tree
+ * t is entry pos * FOREST_BLOCK + t % FOREST_BLOCK of its block, so the
+ * walk keeps one base pointer per block, not per tree.
+ */
+static void
+rank_fill(Forest *f, int t, int node, int pos, int level)
+{
+	const int	ninner = (1 << f->rdepth) - 1;
+	const int	k = t % FOREST_BLOCK;
+	Size		block = (Size) (t / FOREST_BLOCK) * (ninner + 1) * FOREST_BLOCK;
+	const TreeNode *n = &f->nodes[node];
+
+	if (level == f->rdepth)
+	{
+		Size		i = block + (Size) (pos - ninner) * FOREST_BLOCK + k;
+
+		f->rleaf[i] = node;
+		f->rvalue[i] = f->value[(Size) node * f->nvalues];
+		return;
+	}
+	block = (Size) (t / FOREST_BLOCK) * ninner * FOREST_BLOCK;
+	if (n->feature >= 0)
+	{
+		const double *u = f->rthr + f->roff[n->feature];
+		const double *hit = bsearch(&n->threshold, u, f->roff[n->feature + 1] - f->roff[n->feature],
+									sizeof(double), threshold_cmp);
+
+		f->rnodes[block + (Size) pos * FOREST_BLOCK + k].feature = (uint16) n->feature;
+		f->rnodes[block + (Size) pos * FOREST_BLOCK + k].rank = (uint8) (hit - u);
+		rank_fill(f, t, n->left, 2 * pos + 1, level + 1);
+		rank_fill(f, t, n->left + 1, 2 * pos + 2, level + 1);
+	}
+	else
+	{
+		/* below a leaf: always left, to the leaf itself */
+		f->rnodes[block + (Size) pos * FOREST_BLOCK + k].feature = 0;
+		f->rnodes[block + (Size) pos * FOREST_BLOCK + k].rank = RANK_ALWAYS_LEFT;
+		rank_fill(f, t, node, 2 * pos + 1, level + 1);
+		rank_fill(f, t, node, 2 * pos + 2, level + 1);
+	}
+}
+
+/*
+ * The bucket of v among feature j's: monotone in v (so a threshold in an
+ * earlier bucket is below v, one in a later bucket above it), and the
+ * same function when the buckets are counted and when a row is ranked.
+ */
+static inline int
+rank_bucket(const Forest *f, int j, double v)
+{
+	double		b = (v - f->rlo[j]) * f->rscale[j];
+
+	/* NaN (an infinite v times a zero scale) is bucket 0, as every v then */
+	return !(b > 0) ? 0 : b >= RANK_BUCKETS - 1 ? RANK_BUCKETS - 1 : (int) b;
+}
+
+static void
+rank_buckets(Forest *f)
+{
+	f->rlo = palloc(sizeof(double) * Max(f->dim, 1));
+	f->rscale = palloc(sizeof(double) * Max(f->dim, 1));
+	f->rstart = palloc0((Size) Max(f->dim, 1) * RANK_BUCKETS);
+	for (int j = 0; j < f->dim; j++)
+	{
+		const double *u = f->rthr + f->roff[j];
+		int			n = f->roff[j + 1] - f->roff[j];
+		int			lo = 0;
+		int			hi = n - 1;
+		double		width;
+		uint8	   *start = f->rstart + (Size) j * RANK_BUCKETS;
+		int			cnt[RANK_BUCKETS] = {0};
+
+		/* the buckets span the finite thresholds (an infinite one may be) */
+		while (lo < n && !isfinite(u[lo]))
+			lo++;
+		while (hi >= 0 && !isfinite(u[hi]))
+			hi--;
+		width = lo < hi ? u[hi] - u[lo] : 0;
+		/* one bucket when there is no finite range, or it overflows */
+		if (width > 0 && isfinite(width) && isfinite(RANK_BUCKETS / width))
+		{
+			f->rlo[j] = u[lo];
+			f->rscale[j] = RANK_BUCKETS / width;
+		}
+		else
+		{
+			f->rlo[j] = 0;
+			f->rscale[j] = 0;
+		}
+		for (int i = 0; i < n; i++)
+			cnt[rank_bucket(f, j, u[i])]++;
+		for (int b = 1; b < RANK_BUCKETS; b++)
+			start[b] = (uint8) (start[b - 1] + cnt[b - 1]);
+	}
+}
+
+static void
+rank_prepare(Forest *f)
+{
+	int			depth = 0;
+	int			ninner;
+	int			nblocks;
+	int32	   *cnt;
+	int32	   *fill;
+	double	   *all;
+	int			w = 0;
+	bool		ok = true;
+
+	f->rdepth = 0;
+	for (int t = 0; t < f->ntrees; t++)
+		depth = Max(depth, f->tree_depth[t]);
+	if (f->ntrees == 0 || depth > RANK_MAX_DEPTH || f->dim > PG_UINT16_MAX)
+		return;
+
+	/* each feature's thresholds, grouped (cnt, roff), then sorted, distinct */
+	cnt = palloc0(sizeof(int32) * (f->dim + 1));
+	for (int i = 0; i < f->nnodes; i++)
+		if (f->nodes[i].feature >= 0)
+			cnt[f->nodes[i].feature + 1]++;
+	for (int j = 0; j < f->dim; j++)
+		cnt[j + 1] += cnt[j];
+	all = palloc(sizeof(double) * Max(cnt[f->dim], 1));
+	fill = palloc0(sizeof(int32) * Max(f->dim, 1));
+	for (int i = 0; i < f->nnodes; i++)
+		if (f->nodes[i].feature >= 0)
+		{
+			int			j = f->nodes[i].feature;
+
+			all[cnt[j] + fill[j]++] = f->nodes[i].threshold;
+		}
+	f->rthr = palloc(sizeof(double) * Max(cnt[f->dim], 1));
+	f->roff = palloc(sizeof(int32) * (f->dim + 1));
+	for (int j = 0; j < f->dim; j++)
+	{
+		double	   *u = all + cnt[j];
+		int			n = cnt[j + 1] - cnt[j];
+
+		qsort(u, n, sizeof(double), threshold_cmp);
+		f->roff[j] = w;
+		for (int i = 0; i < n; i++)
+			if (i == 0 || u[i] != u[i - 1])
+				f->rthr[w++] = u[i];
+		if (w - f->roff[j] >= RANK_ALWAYS_LEFT)
+			ok = false;
+	}
+	f->roff[f->dim] = w;
+	pfree(cnt);
+	pfree(all);
+	pfree(fill);
+	if (!ok)
+		return;
+
+	rank_buckets(f);
+	f->rdepth = Max(depth, 1);
+	ninner = (1 << f->rdepth) - 1;
+	nblocks = (f->ntrees + FOREST_BLOCK - 1) / FOREST_BLOCK;
+	/* the last block's missing trees: always left, to leaf value 0 */
+	f->rnodes = palloc(sizeof(RankNode) * (Size) nblocks * FOREST_BLOCK * ninner);
+	for (Size i = 0; i < (Size) nblocks * FOREST_BLOCK * ninner; i++)
+	{
+		f->rnodes[i].feature = 0;
+		f->rnodes[i].rank = RANK_ALWAYS_LEFT;
+	}
+	f->rleaf = palloc0(sizeof(int32) * (Size) nblocks * FOREST_BLOCK * (ninner + 1));
+	f->rvalue = palloc0(sizeof(double) * (Size) nblocks * FOREST_BLOCK * (ninner + 1));
+	for (int t = 0; t < f->ntrees; t++)
+		rank_fill(f, t, f->tree_start[t], 0, 0);
+}
+
+/*
+ * rank[j]: how many of feature j's thresholds are below x[j].  Those in
+ * earlier buckets are; from there a short scan (about one threshold per
+ * bucket: they are quantile edges) over those in x's bucket.
+ */
+static void
+rank_of_row(const Forest *f, const double *x, uint8 *rank)
+{
+	for (int j = 0; j < f->dim; j++)
+	{
+		const double *u = f->rthr + f->roff[j];
+		int			n = f->roff[j + 1] - f->roff[j];
+		int			r = f->rstart[(Size) j * RANK_BUCKETS + rank_bucket(f, j, x[j])];
+
+		while (r < n && u[r] < x[j])
+			r++;
+		rank[j] = (uint8) r;
+	}
+}
+
+/*
+ * The rank walk of block b (trees FOREST_BLOCK b ...): each tree's leaf
+ * as its entry in the block's leaves (rleaf, rvalue), eight walks in
+ * registers so that their loads overlap.
+ */
+static pg_attribute_always_inline void
+rank_block(const Forest *f, int b, const uint8 *rank, int *leaf)
+{
+	const int	D = f->rdepth;
+	const int	ninner = (1 << D) - 1;
+	const RankNode *rn = f->rnodes + (Size) b * ninner * FOREST_BLOCK;
+
+	/*
+	 * q = position * FOREST_BLOCK: children at 2q + 8 and 2q + 16; pointer
+	 * sized, so that rn[q + k] is one load with k in its displacement
+	 */
+	Size		q0 = 0,
+				q1 = 0,
+				q2 = 0,
+				q3 = 0,
+				q4 = 0,
+				q5 = 0,
+				q6 = 0,
+				q7 = 0;
+
+#define RANK_STEP(q, k) \
+	do { const RankNode *n_ = &rn[q + k]; q = 2 * q + FOREST_BLOCK + FOREST_BLOCK * (Size) (rank[n_->feature] > n_->rank); } while (0)
+	StaticAssertStmt(FOREST_BLOCK == 8, "rank_block walks eight trees");
+	for (int s = 0; s < D; s++)
+	{
+		RANK_STEP(q0, 0);
+		RANK_STEP(q1, 1);
+		RANK_STEP(q2, 2);
+		RANK_STEP(q3, 3);
+		RANK_STEP(q4, 4);
+		RANK_STEP(q5, 5);
+		RANK_STEP(q6, 6);
+		RANK_STEP(q7, 7);
+	}
+#undef RANK_STEP
+	{
+		int			base = (b * (ninner + 1) - ninner) * FOREST_BLOCK;
+
+		leaf[0] = base + q0;
+		leaf[1] = base + q1 + 1;
+		leaf[2] = base + q2 + 2;
+		leaf[3] = base + q3 + 3;
+		leaf[4] = base + q4 + 4;
+		leaf[5] = base + q5 + 5;
+		leaf[6] = base + q6 + 6;
+		leaf[7] = base + q7 + 7;
+	}
+}
+
+void
+forest_leaves(const Forest *f, const double *x, int *leaf)
+{
+	uint8		rbuf[256];
+	uint8	   *rank;
+
+	if (f->rdepth == 0)
+	{
+		for (int t0 = 0; t0 < f->ntrees; t0 += FOREST_BLOCK)
+			walk_leaves(f, t0, Min(FOREST_BLOCK, f->ntrees - t0), x, leaf + t0);
+		return;
+	}
+	rank = f->dim <= (int) sizeof(rbuf) ? rbuf : palloc(f->dim);
+	rank_of_row(f, x, rank);
+	for (int t0 = 0; t0 < f->ntrees; t0 += FOREST_BLOCK)
+	{
+		int			e[FOREST_BLOCK];
+
+		rank_block(f, t0 / FOREST_BLOCK, rank, e);
+		for (int k = 0; k < Min(FOREST_BLOCK, f->ntrees - t0); k++)
+			leaf[t0 + k] = f->rleaf[e[k]];
+	}
+	if (rank != rbuf)
+		pfree(rank);
+}
+
+double
+forest_sum(const Forest *f, const double *x)
+{
+	uint8		rbuf[256];
+	uint8	   *rank;
+	double		sum = 0;
+
+	if (f->rdepth == 0)
+		return walk_sum(f, x);
+	rank = f->dim <= (int) sizeof(rbuf) ? rbuf : palloc(f->dim);
+	rank_of_row(f, x, rank);
+	for (int t0 = 0; t0 < f->ntrees; t0 += FOREST_BLOCK)
+	{
+		int			e[FOREST_BLOCK];
+
+		/* a padded tree of the last block adds 0 */
+		rank_block(f, t0 / FOREST_BLOCK, rank, e);
+		for (int k = 0; k < FOREST_BLOCK; k++)
+			sum += f->rvalue[e[k]];
+	}
+	if (rank != rbuf)
+		pfree(rank);
 	return sum;
 }
 

@@ -131,6 +131,17 @@ typedef struct TreeNode
 	int32		left;
 } TreeNode;
 
+/* A node of the rank walk (Forest.pnodes): x goes right when rank(x) > rank. */
+typedef struct RankNode
+{
+	uint16		feature;
+	uint8		rank;			/* RANK_ALWAYS_LEFT: padding below a leaf */
+} RankNode;
+
+#define RANK_ALWAYS_LEFT 255	/* a feature has at most 254 thresholds */
+#define RANK_MAX_DEPTH 10		/* deeper forests walk the node array */
+#define RANK_BUCKETS 256
+
 typedef struct Forest
 {
 	int			nvalues;		/* values per leaf */
@@ -146,6 +157,30 @@ typedef struct Forest
 	/* predict: leaves loop to themselves, so walks need no test (forest_leaves) */
 	TreeNode   *walk;
 	int32	   *tree_depth;
+
+	/*
+	 * predict, the rank walk, when every tree is at most RANK_MAX_DEPTH
+	 * deep: each tree as the perfect binary tree of depth rdepth (children
+	 * of position i at 2i+1 and 2i+2, no child pointers to load), a leaf
+	 * above that depth padded with always-left nodes; a node compares
+	 * small integers, not doubles: x[j] > threshold exactly when the
+	 * number of feature j's distinct thresholds below x[j] (its rank,
+	 * one binary search per feature and row) exceeds the position of the
+	 * threshold in that sorted list.  3 bytes a node, so a forest of 100
+	 * depth-6 trees walks 19 kB instead of 200 kB.  rdepth 0: not built.
+	 */
+	int			rdepth;
+	RankNode   *rnodes;			/* per block of FOREST_BLOCK trees (the last
+								 * padded), 2^rdepth - 1 positions x the
+								 * block's trees, interleaved */
+	int32	   *rleaf;			/* likewise 2^rdepth leaves: the node index */
+	double	   *rvalue;			/* ... and its first value (forest_sum) */
+	double	   *rthr;			/* each feature's distinct thresholds, ascending */
+	int32	   *roff;			/* dim + 1: feature j's are rthr[roff[j] .. roff[j+1]) */
+	/* finding a rank: RANK_BUCKETS equal-width buckets per feature (rank_of_row) */
+	double	   *rlo;			/* dim: the first threshold */
+	double	   *rscale;			/* dim: buckets per unit */
+	uint8	   *rstart;			/* dim x RANK_BUCKETS: thresholds in earlier buckets */
 	/* training only */
 	uint8	   *split_bin;
 	int			cap_nodes;
@@ -158,13 +193,13 @@ extern Forest *forest_read(BinReader *r, int dim, int nvalues);
 extern void forest_prepare_walk(Forest *f);
 
 /*
- * The leaves of trees t0 .. t0 + m - 1 (m <= FOREST_BLOCK) for x, walked
- * in lockstep so that the trees' dependent loads overlap; x has dim + 1
- * slots, x[dim] = -Infinity (forest_prepare_walk).  forest_sum adds the
- * first leaf value of every tree.
+ * The leaf of every tree (leaf[ntrees], node indexes) for x, walked
+ * FOREST_BLOCK trees in lockstep so that their dependent loads overlap;
+ * x has dim + 1 slots, x[dim] = -Infinity (forest_prepare_walk), and no
+ * NaN.  forest_sum adds the first leaf value of every tree.
  */
 #define FOREST_BLOCK 8
-extern void forest_leaves(const Forest *f, int t0, int m, const double *x, int *leaf);
+extern void forest_leaves(const Forest *f, const double *x, int *leaf);
 extern double forest_sum(const Forest *f, const double *x);
 
 extern int	forest_leaf_binned(const Forest *f, int t, const TreeData *d, int row);
