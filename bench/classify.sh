@@ -22,23 +22,8 @@ MARKER="mldb bench_logistic v1 rows=${ROWS}"
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bench_database
 
-if bench_table_stale; then
-    say "building ${TABLE} (${ROWS} rows) ..."
-    "${PSQL[@]}" <<SQL
-DROP TABLE IF EXISTS ${TABLE};
-SELECT setseed(0.2424) \\g /dev/null
-CREATE TABLE ${TABLE} AS
-SELECT x1, x2, x3, x4, x5, x6, x7, x8, x9, x10,
-       random() < 1 / (1 + exp(-(-1.0 + 2.0*x1 - 3.0*x2 + 0.5*x3 + 1.5*x4 - 1.0*x5
-                                 + 2.5*x6 - 0.75*x7 + 1.25*x8 - 0.5*x9 + 0.25*x10))) AS label
-  FROM (SELECT random() AS x1, random() AS x2, random() AS x3, random() AS x4,
-               random() AS x5, random() AS x6, random() AS x7, random() AS x8,
-               random() AS x9, random() AS x10
-          FROM generate_series(1, ${ROWS}) OFFSET 0) s;
-COMMENT ON TABLE ${TABLE} IS '${MARKER}';
-SQL
-    "${PSQL[@]}" -c "VACUUM (FREEZE, ANALYZE) ${TABLE}"
-fi
+bench_uniform_table 0.2424 "random() < 1 / (1 + exp(-(-1.0 + 2.0*x1 - 3.0*x2 + 0.5*x3 + 1.5*x4 - 1.0*x5
+                                 + 2.5*x6 - 0.75*x7 + 1.25*x8 - 0.5*x9 + 0.25*x10))) AS label"
 
 XS="x1, x2, x3, x4, x5, x6, x7, x8, x9, x10"
 TRAIN="SELECT mldb.train('${MODEL}', 'logistic_regression', '${TABLE}', 'label', NULL, '{\"deploy\": \"always\"}')"

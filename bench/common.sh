@@ -97,3 +97,25 @@ best_ms() {
     echo "$best"
 }
 
+# Build TABLE when stale (bench_table_stale): x1..x10 uniform on [0, 1)
+# after setseed($1), and the target column $2 ("expression AS name") over
+# them; then VACUUM (FREEZE, ANALYZE).  The subquery is not flattened
+# (volatile target list, OFFSET 0), so each random() is drawn once per row,
+# in a fixed order: the data is reproducible.
+bench_uniform_table() {
+    bench_table_stale || return 0
+    say "building ${TABLE} (${ROWS} rows) ..."
+    "${PSQL[@]}" <<SQL
+DROP TABLE IF EXISTS ${TABLE};
+SELECT setseed($1) \\g /dev/null
+CREATE TABLE ${TABLE} AS
+SELECT x1, x2, x3, x4, x5, x6, x7, x8, x9, x10,
+       $2
+  FROM (SELECT random() AS x1, random() AS x2, random() AS x3, random() AS x4,
+               random() AS x5, random() AS x6, random() AS x7, random() AS x8,
+               random() AS x9, random() AS x10
+          FROM generate_series(1, ${ROWS}) OFFSET 0) s;
+COMMENT ON TABLE ${TABLE} IS '${MARKER}';
+SQL
+    "${PSQL[@]}" -c "VACUUM (FREEZE, ANALYZE) ${TABLE}"
+}

@@ -33,27 +33,10 @@ bench_database
 # ---------------------------------------------------------------------------
 # 1. the table: ROWS x (x1..x10, y), deterministic (setseed), built once
 # ---------------------------------------------------------------------------
-if bench_table_stale; then
-    say "building ${TABLE} (${ROWS} rows) ..."
-    "${PSQL[@]}" <<SQL
-DROP TABLE IF EXISTS ${TABLE};
-SELECT setseed(0.4242) \\g /dev/null
--- The subquery is not flattened (volatile target list, OFFSET 0), so each
--- random() is drawn once per row, in a fixed order: the data is reproducible.
-CREATE TABLE ${TABLE} AS
-SELECT x1, x2, x3, x4, x5, x6, x7, x8, x9, x10,
-       1.5 + 2.0*x1 - 3.0*x2 + 0.5*x3 + 4.0*x4 - 1.0*x5
+bench_uniform_table 0.4242 "1.5 + 2.0*x1 - 3.0*x2 + 0.5*x3 + 4.0*x4 - 1.0*x5
            + 2.5*x6 - 0.75*x7 + 1.25*x8 + 3.0*x9 - 2.0*x10
            + 0.1 * sqrt(-2.0 * ln(1.0 - random())) * cos(2.0 * pi() * random())  -- N(0, 0.1^2)
-         AS y
-  FROM (SELECT random() AS x1, random() AS x2, random() AS x3, random() AS x4,
-               random() AS x5, random() AS x6, random() AS x7, random() AS x8,
-               random() AS x9, random() AS x10
-          FROM generate_series(1, ${ROWS}) OFFSET 0) s;
-COMMENT ON TABLE ${TABLE} IS '${MARKER}';
-SQL
-    "${PSQL[@]}" -c "VACUUM (FREEZE, ANALYZE) ${TABLE}"
-fi
+         AS y"
 
 # ---------------------------------------------------------------------------
 # 2. a fresh model, and the hand-written equivalent of its predict
