@@ -183,9 +183,7 @@ featurespec_has_dynamic(const FeatureSpec *spec)
 double
 featurespec_level_hash(const char *s, int len)
 {
-	uint64		h = hash_bytes_extended((const unsigned char *) s, len, 0);
-
-	return (double) (h & ((UINT64CONST(1) << 52) - 1));
+	return featurespec_level_hash_of(text_hash(s, len));
 }
 
 /* The readable name of an encoded slot: col, col=level or col__missing. */
@@ -322,7 +320,7 @@ levelmap_build(char **levels, int n)
 		uint32		h;
 
 		m->lens[i] = strlen(levels[i]);
-		h = hash_bytes((const unsigned char *) levels[i], m->lens[i]) & m->mask;
+		h = (uint32) text_hash(levels[i], m->lens[i]) & m->mask;
 		while (m->slot[h] != 0)
 			h = (h + 1) & m->mask;
 		m->slot[h] = i + 1;
@@ -330,10 +328,14 @@ levelmap_build(char **levels, int n)
 	return m;
 }
 
+/*
+ * A level's index, or -1, given the text's text_hash (or its low 52 bits,
+ * as the training pass keeps it).
+ */
 static int
-levelmap_find(const LevelMap *m, const char *s, int len)
+levelmap_find_hashed(const LevelMap *m, const char *s, int len, uint64 hash)
 {
-	uint32		h = hash_bytes((const unsigned char *) s, len) & m->mask;
+	uint32		h = (uint32) hash & m->mask;
 
 	while (m->slot[h] != 0)
 	{
@@ -344,6 +346,12 @@ levelmap_find(const LevelMap *m, const char *s, int len)
 		h = (h + 1) & m->mask;
 	}
 	return -1;
+}
+
+static int
+levelmap_find(const LevelMap *m, const char *s, int len)
+{
+	return levelmap_find_hashed(m, s, len, text_hash(s, len));
 }
 
 /*
@@ -452,8 +460,8 @@ featurespec_datum_text(const ColumnBinding *cb, Datum d, int *len)
 
 /*
  * Encode one row into x[spec->dim].  nums, when given, holds the numeric
- * columns already converted to double (the training pass converts them
- * once, for the row hash).  Returns false when the row must be skipped (a
+ * columns already converted to double and the text columns' level hashes
+ * (the training pass computes both once, for the row hash: rowhash64).  Returns false when the row must be skipped (a
  * missing value under MISSING_DROP).
  */
 bool
@@ -498,6 +506,8 @@ featurespec_encode(const FeatureBinding *b, const Datum *values,
 		{
 			if (isnull[i])
 				x[c->offset] = -1.0;
+			else if (nums != NULL && cb->text_like)
+				x[c->offset] = nums[i];	/* the row hash hashed these bytes */
 			else
 			{
 				int			len;
@@ -519,7 +529,9 @@ featurespec_encode(const FeatureBinding *b, const Datum *values,
 				int			len;
 				const char *s = featurespec_datum_text(cb, values[i], &len);
 
-				level = levelmap_find(cb->map, s, len);
+				level = nums != NULL && cb->text_like ?
+					levelmap_find_hashed(cb->map, s, len, (uint64) nums[i]) :
+					levelmap_find(cb->map, s, len);
 				if (level < 0)
 					level = c->other_level;
 			}

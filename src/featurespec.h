@@ -10,6 +10,7 @@
 #define MLDB_FEATURESPEC_H
 
 #include "mldb.h"
+#include "common/hashfn.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
 
@@ -87,6 +88,24 @@ extern char *featurespec_slot_name(const FeatureSpec *spec, int slot);
 extern bool featurespec_has_categorical(const FeatureSpec *spec);
 extern bool featurespec_has_dynamic(const FeatureSpec *spec);
 extern double featurespec_level_hash(const char *s, int len);
+
+/*
+ * The hash of a category's text, shared by the row hash (rowhash64 hashes
+ * text/varchar bytes this way), the level maps and the level hash, so a
+ * training pass hashes each text value once.
+ */
+static inline uint64
+text_hash(const char *s, int len)
+{
+	return hash_bytes_extended((const unsigned char *) s, len, 0);
+}
+
+/* featurespec_level_hash from a text_hash: its low 52 bits, exact in a double */
+static inline double
+featurespec_level_hash_of(uint64 h)
+{
+	return (double) (h & ((UINT64CONST(1) << 52) - 1));
+}
 
 /* A column bound to a call site's argument type. */
 typedef struct LevelMap LevelMap;

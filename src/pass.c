@@ -553,6 +553,8 @@ mix64(uint64 k)
  * A 64-bit hash of the seed and the row's values.  Numeric values are
  * hashed through their float8 value, so the split does not depend on
  * whether a column is integer or numeric, or on which process scans it.
+ * nums, when given, gets each numeric value as a double and each varlena
+ * value's level hash (featurespec_encode reuses both).
  */
 uint64
 rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnull,
@@ -594,7 +596,10 @@ rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnul
 		{
 			struct varlena *p = PG_DETOAST_DATUM_PACKED(values[i]);
 
-			k = hash_bytes_extended((unsigned char *) VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p), 0);
+			k = text_hash(VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p));
+			/* the encoder's level hash of text: computed once */
+			if (nums != NULL)
+				nums[i] = featurespec_level_hash_of(k);
 		}
 		else if (h->typlen[i] == -2)
 		{
