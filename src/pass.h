@@ -109,6 +109,8 @@ typedef struct RowHasher
 	int			nargs;
 	NumericConv *conv;			/* NULL for non-numeric types */
 	bool	   *is_float8;		/* float8 (or a domain over it): no call */
+	bool		all_float8;		/* every column: rowhash64's fast loop */
+	uint64	   *salt;			/* per column: mixed in with its position */
 	int16	   *typlen;
 	bool	   *typbyval;
 	FmgrInfo  **labelout;		/* enums: hashed by label, not by OID */
