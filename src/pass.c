@@ -204,10 +204,17 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 	}
 
 	st->rows_seen++;
-	for (int i = 0; i < nargs; i++)
 	{
-		st->isnull[i] = PG_ARGISNULL(i + 2);
-		st->values[i] = st->isnull[i] ? (Datum) 0 : PG_GETARG_DATUM(i + 2);
+		/* local pointers: the stores cannot alias them, so no reloads */
+		const NullableDatum *args = fcinfo->args + 2;
+		bool	   *isnull = st->isnull;
+		Datum	   *values = st->values;
+
+		for (int i = 0; i < nargs; i++)
+		{
+			isnull[i] = args[i].isnull;
+			values[i] = args[i].isnull ? (Datum) 0 : args[i].value;
+		}
 	}
 
 	/*
