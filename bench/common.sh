@@ -85,21 +85,23 @@ TIMINGS_AWK='
     function ms(w, id) { return ((w SUBSEP id) in best) ? best[w, id] : -1 }
 '
 
-# Best wall time in ms of REPEAT runs of statement $1, each in a new serial
-# session (max_parallel_workers_per_gather = 0) after the SET commands in $2.
+# Best wall time in ms of REPEAT runs of statement $1, in one serial
+# session (max_parallel_workers_per_gather = 0, then the SET commands in
+# $2) after WARMUP untimed runs, so the library load and first-call caches
+# are not counted (as in linear.sh's rounds).
 best_ms() {
-    local sql="$1" best="" t
-    for _ in $(seq "$REPEAT"); do
-        t=$( { printf 'SET max_parallel_workers_per_gather = 0;\n%s\n%s\n\\timing on\n%s\n' "$JIT_SET" "${2:-}" "$sql" |
-               "${PSQL[@]}" -o /dev/null 2>&1; } | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
-        if [[ -z "$best" ]] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
-    done
-    echo "$best"
+    {
+        printf 'SET max_parallel_workers_per_gather = 0;\n%s\n%s\n' "$JIT_SET" "${2:-}"
+        for _ in $(seq "$WARMUP"); do printf '%s\n' "$1"; done
+        printf '\\timing on\n'
+        for _ in $(seq "$REPEAT"); do printf '%s\n' "$1"; done
+    } | "${PSQL[@]}" -o /dev/null 2>&1 |
+        awk '/^Time: / { v = $2 + 0; if (best == "" || v < best) best = v } END { print best }'
 }
 
 # Build TABLE when stale (bench_table_stale): x1..x10 uniform on [0, 1)
 # after setseed($1), and the target column $2 ("expression AS name") over
-# them; then VACUUM (FREEZE, ANALYZE).  The subquery is not flattened
+# them if given; then VACUUM (FREEZE, ANALYZE).  The subquery is not flattened
 # (volatile target list, OFFSET 0), so each random() is drawn once per row,
 # in a fixed order: the data is reproducible.
 bench_uniform_table() {
@@ -109,8 +111,8 @@ bench_uniform_table() {
 DROP TABLE IF EXISTS ${TABLE};
 SELECT setseed($1) \\g /dev/null
 CREATE TABLE ${TABLE} AS
-SELECT x1, x2, x3, x4, x5, x6, x7, x8, x9, x10,
-       $2
+SELECT x1, x2, x3, x4, x5, x6, x7, x8, x9, x10${2:+,
+       $2}
   FROM (SELECT random() AS x1, random() AS x2, random() AS x3, random() AS x4,
                random() AS x5, random() AS x6, random() AS x7, random() AS x8,
                random() AS x9, random() AS x10
