@@ -54,7 +54,12 @@ typedef struct GramSlot
 {
 	Moments		mo;				/* M holds only its upper triangle while accumulating */
 	int			nbuf;
-	double	   *buf;			/* GRAM_BATCH x m pending rows (dense mode) */
+	double	   *buf;			/* GRAM_BATCH x m pending rows (dense mode),
+								 * each [leading slots, target, indicators],
+								 * less the batch's first row (shift) */
+	double	   *shift;			/* m: the batch's first row */
+	double	   *zsum;			/* m: the sums of the shifted rows */
+	bool		ind_set;		/* some pending row has an indicator set */
 	SparseSums *sp;				/* sparse mode */
 } GramSlot;
 
@@ -173,7 +178,24 @@ typedef struct GramAcc
 	int			nranges;		/* the one-hot slot ranges, one per categorical column */
 	int		   *range_first;
 	int		   *range_width;
+	/* dense mode: missing-value indicators come last in a buffered row */
+	int			nind;			/* indicator slots (the spec's last ones) */
+	int			nlead;			/* the other slots, plus the target */
+	bool		has_y;
 } GramAcc;
+
+/* Dense mode: a buffered row's column c is the moments' column gram_col. */
+static inline int
+gram_col(const GramAcc *acc, int c)
+{
+	int			xlead = acc->nlead - (acc->has_y ? 1 : 0);
+
+	if (c < xlead)
+		return c;
+	if (acc->has_y && c == xlead)
+		return acc->m - 1;
+	return c - (acc->has_y ? 1 : 0);
+}
 
 static void
 moments_init(Moments *mo, int m)
@@ -292,58 +314,65 @@ sparse_to_batch(const GramAcc *acc, GramSlot *s, double *bmean)
 
 /*
  * The dense mode's batch: its column means into bmean, and its centred
- * products into M.  Columns that are zero in every row of the batch (the
- * missing-value indicators of complete data, one-hot levels absent from
- * it) have mean 0 and add nothing, so only the others are centred and go
- * through dsyrk, compacted: 10 features with their 10 indicators cost a
- * Gram of 11 columns, not 21.
+ * products into M.  The rows were shifted by the batch's first row as they
+ * came (gram_add), with their sums kept, so the centred products are
+ * Z'Z - zsum zsum' / b: one read of the batch, by dsyrk.  A column that is
+ * zero in every shifted row adds nothing, so only the others go through
+ * dsyrk.  The candidates for that are the missing-value indicators, which
+ * a row keeps after its other slots and its target: when none is set in
+ * the batch (complete data) dsyrk reads those leading columns in place,
+ * and 10 features with their 10 indicators cost a Gram of 11 columns, not
+ * 21; else the columns used are gathered first.
  */
 static void
-dense_batch(GramSlot *s, int m, int b, double *bmean)
+dense_batch(const GramAcc *acc, GramSlot *s, int b, double *bmean)
 {
+	int			m = acc->m;
 	int		   *act = palloc(sizeof(int) * m);
-	int			na = 0;
-	double	   *z;
 	double	   *P;
+	int			na = acc->nlead;
 
-	for (int j = 0; j < m; j++)
+	for (int c = 0; c < acc->nlead; c++)
+		act[c] = c;
+	for (int c = acc->nlead; c < m && s->ind_set; c++)
 	{
 		bool		any = false;
 
 		for (int r = 0; r < b && !any; r++)
-			any = s->buf[r * m + j] != 0;
+			any = s->buf[r * m + c] != 0;
 		if (any)
-			act[na++] = j;
+			act[na++] = c;
 	}
-	for (int r = 0; r < b; r++)
-		for (int a = 0; a < na; a++)
-			bmean[act[a]] += s->buf[r * m + act[a]];
-	for (int a = 0; a < na; a++)
-		bmean[act[a]] /= b;
+	s->ind_set = false;
+	for (int c = 0; c < m; c++)
+		bmean[gram_col(acc, c)] = s->shift[c] + s->zsum[c] / b;
 
-	if (na == m)
+	P = palloc(sizeof(double) * Max(na * na, 1));
+	if (na == acc->nlead)
+		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, na, b, 1.0, s->buf, m, 0.0, P, Max(na, 1));
+	else
 	{
-		/* every column: centre in place, M += Zc' Zc (upper triangle) */
-		for (int r = 0; r < b; r++)
-			for (int j = 0; j < m; j++)
-				s->buf[r * m + j] -= bmean[j];
-		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, m, b, 1.0, s->buf, m, 1.0, s->mo.M, m);
-	}
-	else if (na > 0)
-	{
-		z = palloc(sizeof(double) * b * na);
-		P = palloc0(sizeof(double) * na * na);
+		double	   *z = palloc(sizeof(double) * b * na);
+
 		for (int r = 0; r < b; r++)
 			for (int a = 0; a < na; a++)
-				z[r * na + a] = s->buf[r * m + act[a]] - bmean[act[a]];
+				z[r * na + a] = s->buf[r * m + act[a]];
 		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, na, b, 1.0, z, na, 0.0, P, na);
-		for (int a = 0; a < na; a++)
-			for (int c = a; c < na; c++)
-				s->mo.M[act[a] * m + act[c]] += P[a * na + c];
 		pfree(z);
-		pfree(P);
 	}
+	/* M += Z'Z - zsum zsum' / b, in the moments' order (upper triangle) */
+	for (int a = 0; a < na; a++)
+		for (int c = a; c < na; c++)
+		{
+			int			i = gram_col(acc, act[a]);
+			int			j = gram_col(acc, act[c]);
+
+			s->mo.M[Min(i, j) * m + Max(i, j)] +=
+				P[a * na + c] - s->zsum[act[a]] * s->zsum[act[c]] / b;
+		}
+	memset(s->zsum, 0, sizeof(double) * m);
 	pfree(act);
+	pfree(P);
 }
 
 /* Fold the pending batch of a slot into its moments. */
@@ -365,7 +394,7 @@ gram_flush(const GramAcc *acc, GramSlot *s)
 	else if (s->sp != NULL)
 		sparse_to_batch(acc, s, bmean);
 	else
-		dense_batch(s, m, b, bmean);
+		dense_batch(acc, s, b, bmean);
 
 	/* M += (na nb / n) d d', mean += d nb / n, with d = bmean - mean */
 	for (int j = 0; j < m; j++)
@@ -413,6 +442,11 @@ gram_create(const PassCtx *ctx)
 
 	acc->dyn = NULL;
 	acc->m = spec->dim + (spec->target != NULL ? 1 : 0);
+	acc->has_y = spec->target != NULL;
+	acc->nind = 0;
+	for (int i = 0; i < spec->ncols; i++)
+		acc->nind += spec->cols[i].indicator >= 0;
+	acc->nlead = acc->m - acc->nind;
 	acc->nslots = pass_nslots(ctx);
 	acc->slots = palloc0(sizeof(GramSlot) * acc->nslots);
 	if (featurespec_has_dynamic(spec))
@@ -1295,6 +1329,8 @@ gram_resolve_levels(void *a, const FeatureSpec *pass_spec, int max_categories,
 	acc->m = mf;
 	acc->nh = 0;
 	acc->nd = mf;
+	acc->nind = 0;				/* the moments' own order from now on */
+	acc->nlead = mf;
 	*profile = prof;
 	return out;
 }
@@ -1318,12 +1354,41 @@ gram_add(void *a, const PassCtx *ctx, int slot, uint64 rowhash, double y,
 	}
 
 	if (s->buf == NULL)
-		s->buf = MemoryContextAlloc(GetMemoryChunkContext(acc),
-									sizeof(double) * GRAM_BATCH * acc->m);
+	{
+		MemoryContext cxt = GetMemoryChunkContext(acc);
+
+		s->buf = MemoryContextAlloc(cxt, sizeof(double) * GRAM_BATCH * acc->m);
+		s->shift = MemoryContextAlloc(cxt, sizeof(double) * acc->m);
+		s->zsum = MemoryContextAllocZero(cxt, sizeof(double) * acc->m);
+	}
 	row = s->buf + (Size) s->nbuf * acc->m;
-	memcpy(row, x, sizeof(double) * ctx->spec->dim);
-	if (ctx->spec->target != NULL)
-		row[acc->m - 1] = y;
+	{
+		/* [leading slots, target, indicators], less the shift (dense_batch) */
+		int			m = acc->m;
+		int			xlead = ctx->spec->dim - acc->nind;
+		const double *xi = x + xlead;
+		double	   *restrict ri = row + acc->nlead;
+		double	   *restrict zs = s->zsum;
+		const double *restrict sh = s->shift;
+		bool		set = false;
+
+		memcpy(row, x, sizeof(double) * xlead);
+		if (acc->has_y)
+			row[xlead] = y;
+		for (int j = 0; j < acc->nind; j++)
+		{
+			ri[j] = xi[j];
+			set |= xi[j] != 0;
+		}
+		s->ind_set |= set;
+		if (s->nbuf == 0)
+			memcpy(s->shift, row, sizeof(double) * m);
+		for (int c = 0; c < m; c++)
+		{
+			row[c] -= sh[c];
+			zs[c] += row[c];
+		}
+	}
 	if (++s->nbuf == GRAM_BATCH)
 		gram_flush(acc, s);
 }
