@@ -365,6 +365,15 @@ featurespec_bind(const FeatureSpec *spec, const Oid *types, const char *context)
 
 	b->spec = spec;
 	b->cols = palloc0(sizeof(ColumnBinding) * Max(spec->ncols, 1));
+	b->all_numeric = true;
+	b->offset = palloc(sizeof(int32) * Max(spec->ncols, 1));
+	b->indicator = palloc(sizeof(int32) * Max(spec->ncols, 1));
+	for (int i = 0; i < spec->ncols; i++)
+	{
+		b->all_numeric &= spec->cols[i].kind == FEATURE_NUMERIC;
+		b->offset[i] = spec->cols[i].offset;
+		b->indicator[i] = spec->cols[i].indicator;
+	}
 	for (int i = 0; i < spec->ncols; i++)
 	{
 		const FeatureColumn *c = &spec->cols[i];
@@ -469,8 +478,26 @@ featurespec_encode(const FeatureBinding *b, const Datum *values,
 				   const bool *isnull, const double *nums, double *x)
 {
 	const FeatureSpec *spec = b->spec;
+	int			i = 0;
 
-	for (int i = 0; i < spec->ncols; i++)
+	/*
+	 * Numeric columns with present values, as the training pass converted
+	 * them: a tight loop; the first other column, or missing value, leaves
+	 * it for the general one below, from that column on.
+	 */
+	if (b->all_numeric && nums != NULL)
+		for (; i < spec->ncols; i++)
+		{
+			double		v = nums[i];
+
+			if (isnull[i] || !isfinite(v))
+				break;
+			x[b->offset[i]] = v;
+			if (b->indicator[i] >= 0)
+				x[b->indicator[i]] = 0.0;
+		}
+
+	for (; i < spec->ncols; i++)
 	{
 		const FeatureColumn *c = &spec->cols[i];
 		const ColumnBinding *cb = &b->cols[i];

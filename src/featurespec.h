@@ -125,6 +125,10 @@ typedef struct FeatureBinding
 {
 	const FeatureSpec *spec;
 	ColumnBinding *cols;		/* one per spec column */
+	/* every column numeric: featurespec_encode's loop over these arrays */
+	bool		all_numeric;
+	int32	   *offset;			/* ncols: the column's slot */
+	int32	   *indicator;		/* ncols: its indicator slot, or -1 */
 } FeatureBinding;
 
 extern FeatureBinding *featurespec_bind(const FeatureSpec *spec, const Oid *types,

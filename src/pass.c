@@ -644,12 +644,6 @@ rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnul
 	return mix64(acc);
 }
 
-/* The row's split value in [0,1): its top 53 bits. */
-double
-rowhash_unit(uint64 hash)
-{
-	return (double) (hash >> 11) * (1.0 / 9007199254740992.0);
-}
 
 /*
  * A second key from the same hash for sampling ("keep the rows with the
@@ -661,18 +655,6 @@ rowhash_sample_key(uint64 hash)
 	return mix64(hash ^ UINT64CONST(0x2545f4914f6cdd1d));
 }
 
-int
-pass_slot_of(const PassCtx *ctx, double u)
-{
-	int			fold;
-
-	if (u < ctx->test_size)
-		return PASS_HOLDOUT_SLOT;
-	if (ctx->nfolds == 1)
-		return 1;				/* no division per row without folds */
-	fold = (int) ((u - ctx->test_size) / (1.0 - ctx->test_size) * ctx->nfolds);
-	return 1 + Min(fold, ctx->nfolds - 1);
-}
 
 /*
  * mldb._split_unit(seed, VARIADIC "any"): the unit value the training pass

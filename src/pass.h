@@ -119,8 +119,27 @@ typedef struct RowHasher
 extern RowHasher *rowhash_bind(const Oid *types, int nargs);
 extern uint64 rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnull,
 					    double *nums);
-extern double rowhash_unit(uint64 hash);
 extern uint64 rowhash_sample_key(uint64 hash);
-extern int	pass_slot_of(const PassCtx *ctx, double u);
+
+/* The row's split value in [0,1): its top 53 bits. */
+static inline double
+rowhash_unit(uint64 hash)
+{
+	return (double) (hash >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* The split slot of a row whose split value is u (PASS_HOLDOUT_SLOT, or a fold). */
+static inline int
+pass_slot_of(const PassCtx *ctx, double u)
+{
+	int			fold;
+
+	if (u < ctx->test_size)
+		return PASS_HOLDOUT_SLOT;
+	if (ctx->nfolds == 1)
+		return 1;				/* no division per row without folds */
+	fold = (int) ((u - ctx->test_size) / (1.0 - ctx->test_size) * ctx->nfolds);
+	return 1 + Min(fold, ctx->nfolds - 1);
+}
 
 #endif
