@@ -45,7 +45,9 @@ typedef struct SparseSums
 {
 	double	   *shift;			/* nd: the batch's first row, dense slots */
 	double	   *zsum;			/* nd: sum of (dense - shift) */
-	double	   *Sdd;			/* nd x nd upper: sum of products, dense */
+	double	   *Sdd;			/* nd x nd upper: sum of products, dense
+								 * (from zbuf by dense_fold at the flush) */
+	double	   *zbuf;			/* GRAM_BATCH x nd: the batch's shifted rows */
 	double	   *Shd;			/* nh x nd: per one-hot slot, sum of dense */
 	double	   *Shh;			/* nh x nh upper: pair counts (diagonal: counts) */
 } SparseSums;
@@ -206,6 +208,15 @@ moments_init(Moments *mo, int m)
 	mo->M = palloc0(sizeof(double) * Max(m * m, 1));
 }
 
+/* Sdd: the products of the batch's b shifted dense rows (upper triangle). */
+static void
+dense_fold(const GramAcc *acc, SparseSums *sp, int b)
+{
+	if (acc->nd > 0)
+		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, acc->nd, b, 1.0, sp->zbuf, acc->nd,
+					0.0, sp->Sdd, acc->nd);
+}
+
 /* dynamic mode: the batch's mean and centered scatter, as sparse_to_batch */
 static void
 dyn_to_batch(const GramAcc *acc, GramSlot *s, double *bmean)
@@ -217,6 +228,7 @@ dyn_to_batch(const GramAcc *acc, GramSlot *s, double *bmean)
 	double		nb = s->nbuf;
 	double	   *mu = palloc(sizeof(double) * Max(m, 1));
 
+	dense_fold(acc, sp, s->nbuf);
 	for (int i = 0; i < m; i++)
 	{
 		if (i < nd)
@@ -268,6 +280,7 @@ sparse_to_batch(const GramAcc *acc, GramSlot *s, double *bmean)
 	double		nb = s->nbuf;
 	double	   *mu = palloc(sizeof(double) * m);
 
+	dense_fold(acc, sp, s->nbuf);
 	for (int i = 0; i < m; i++)
 	{
 		if (acc->densepos[i] >= 0)
@@ -573,39 +586,34 @@ sparse_create(const GramAcc *acc)
 	sp->shift = MemoryContextAllocZero(cxt, sizeof(double) * acc->nd);
 	sp->zsum = MemoryContextAllocZero(cxt, sizeof(double) * acc->nd);
 	sp->Sdd = MemoryContextAllocZero(cxt, sizeof(double) * acc->nd * acc->nd);
+	sp->zbuf = MemoryContextAlloc(cxt, sizeof(double) * GRAM_BATCH * Max(acc->nd, 1));
 	sp->Shd = MemoryContextAllocZero(cxt, sizeof(double) * acc->nh * acc->nd);
 	sp->Shh = MemoryContextAllocZero(cxt, sizeof(double) * acc->nh * acc->nh);
 	return sp;
 }
 
 /*
- * The dense slots of a row, shifted by the batch's first row (first: this
- * is it), into zd, their sums and the upper triangle of their products.
+ * The dense slots of the batch's row r, shifted by the batch's first row,
+ * into the batch buffer, and their sums; returns the row.  Their products
+ * are summed by dense_fold, one dsyrk a batch.
  */
-static void
-dense_update(const GramAcc *acc, SparseSums *sp, bool first, double y, const double *x,
-			 int p, double *zd)
+static double *
+dense_update(const GramAcc *acc, SparseSums *sp, int r, double y, const double *x, int p)
 {
 	int			nd = acc->nd;
+	double	   *zd = sp->zbuf + (Size) r * nd;
 
 	for (int k = 0; k < nd; k++)
 	{
 		int			j = acc->dense[k];
 		double		v = j < p ? x[j] : y;
 
-		if (first)
+		if (r == 0)
 			sp->shift[k] = v;
 		zd[k] = v - sp->shift[k];
 		sp->zsum[k] += zd[k];
 	}
-	for (int k = 0; k < nd; k++)
-	{
-		double		zk = zd[k];
-		double	   *Sk = sp->Sdd + k * nd;
-
-		for (int l = k; l < nd; l++)
-			Sk[l] += zk * zd[l];
-	}
+	return zd;
 }
 
 /* One row in sparse mode (see GRAM_MAX_SPARSE_HOT). */
@@ -616,10 +624,8 @@ sparse_add(GramAcc *acc, GramSlot *s, double y, const double *x, int p)
 	int			nd = acc->nd;
 	int			nh = acc->nh;
 	int			nact = 0;
-	double		z[MLDB_MAX_COLUMNS * 2 + 2];
-	double	   *zd = nd <= (int) lengthof(z) ? z : palloc(sizeof(double) * nd);
+	double	   *zd = dense_update(acc, sp, s->nbuf, y, x, p);
 
-	dense_update(acc, sp, s->nbuf == 0, y, x, p, zd);
 	/* at most one set slot per column: stop at it */
 	for (int r = 0; r < acc->nranges; r++)
 	{
@@ -646,8 +652,6 @@ sparse_add(GramAcc *acc, GramSlot *s, double y, const double *x, int p)
 			sp->Shh[Min(h, h2) * nh + Max(h, h2)] += 1.0;
 		}
 	}
-	if (zd != z)
-		pfree(zd);
 }
 
 
@@ -667,6 +671,7 @@ dyn_sums_create(const GramAcc *acc)
 	sp->shift = MemoryContextAllocZero(cxt, sizeof(double) * Max(nd, 1));
 	sp->zsum = MemoryContextAllocZero(cxt, sizeof(double) * Max(nd, 1));
 	sp->Sdd = MemoryContextAllocZero(cxt, sizeof(double) * Max(nd * nd, 1));
+	sp->zbuf = MemoryContextAlloc(cxt, sizeof(double) * GRAM_BATCH * Max(nd, 1));
 	sp->Shd = MemoryContextAllocZero(cxt, sizeof(double) * Max(hc * nd, 1));
 	sp->Shh = MemoryContextAllocZero(cxt, sizeof(double) * hc * hc);
 	return sp;
@@ -802,7 +807,6 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 	int			hc;
 	int			nact = 0;
 	int			p = ctx->spec->dim;
-	double		z[MLDB_MAX_COLUMNS * 2 + 2];
 	double	   *zd;
 
 	for (int h = 0; h < dyn->nind; h++)
@@ -868,8 +872,7 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 		s->sp = dyn_sums_create(acc);
 	sp = s->sp;
 	hc = dyn->hcap;
-	zd = nd <= (int) lengthof(z) ? z : palloc(sizeof(double) * nd);
-	dense_update(acc, sp, s->nbuf == 0, y, x, p, zd);
+	zd = dense_update(acc, sp, s->nbuf, y, x, p);
 	for (int a2 = 0; a2 < nact; a2++)
 	{
 		int			h = acc->active[a2];
@@ -884,8 +887,6 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 			sp->Shh[Min(h, h2) * hc + Max(h, h2)] += 1.0;
 		}
 	}
-	if (zd != z)
-		pfree(zd);
 	if (++s->nbuf == GRAM_BATCH)
 		gram_flush(acc, s);
 }
