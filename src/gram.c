@@ -1356,31 +1356,48 @@ gram_add(void *a, const PassCtx *ctx, int slot, uint64 rowhash, double y,
 	}
 	row = s->buf + (Size) s->nbuf * acc->m;
 	{
-		/* [leading slots, target, indicators], less the shift (dense_batch) */
+		/*
+		 * [leading slots, target, indicators], less the shift (dense_batch).
+		 * While no row of the batch has an indicator set, the indicator
+		 * columns are all zero, shift and sums too: they are left out, and
+		 * filled in for the earlier rows when the first set one comes.
+		 */
 		int			m = acc->m;
+		int			nlead = acc->nlead;
 		int			xlead = ctx->spec->dim - acc->nind;
 		const double *xi = x + xlead;
-		double	   *restrict ri = row + acc->nlead;
 		double	   *restrict zs = s->zsum;
 		const double *restrict sh = s->shift;
 		bool		set = false;
 
+		for (int j = 0; j < acc->nind; j++)
+			set |= xi[j] != 0;
+		if (set && !s->ind_set)
+		{
+			for (int r = 0; r < s->nbuf; r++)
+				memset(s->buf + (Size) r * m + nlead, 0, sizeof(double) * acc->nind);
+			s->ind_set = true;
+		}
 		memcpy(row, x, sizeof(double) * xlead);
 		if (acc->has_y)
 			row[xlead] = y;
-		for (int j = 0; j < acc->nind; j++)
-		{
-			ri[j] = xi[j];
-			set |= xi[j] != 0;
-		}
-		s->ind_set |= set;
 		if (s->nbuf == 0)
-			memcpy(s->shift, row, sizeof(double) * m);
-		for (int c = 0; c < m; c++)
+		{
+			memcpy(s->shift, row, sizeof(double) * nlead);
+			for (int j = 0; j < acc->nind; j++)
+				s->shift[nlead + j] = xi[j];
+		}
+		for (int c = 0; c < nlead; c++)
 		{
 			row[c] -= sh[c];
 			zs[c] += row[c];
 		}
+		if (s->ind_set)
+			for (int j = 0; j < acc->nind; j++)
+			{
+				row[nlead + j] = xi[j] - sh[nlead + j];
+				zs[nlead + j] += row[nlead + j];
+			}
 	}
 	if (++s->nbuf == GRAM_BATCH)
 		gram_flush(acc, s);
