@@ -1,0 +1,65 @@
+-- logistic_regression's training metrics carry ROC AUC, computed in its
+-- Newton passes from the evaluation rows' probabilities (binary: of the
+-- second class; multiclass: one-vs-rest, macro over the classes), ties by
+-- the trapezoid rule.  The reference is mldb.evaluate of the stored version
+-- on the same rows, whose roc_auc / roc_auc_ovr_macro come from the
+-- mldb.roc_auc aggregate (checked against scikit-learn's roc_auc_score in
+-- metrics_classification.sql).  Tolerance 1e-9: the pass scores rows on the
+-- working scale, predict on the original one.
+\set ON_ERROR_STOP 1
+BEGIN;
+SELECT plan(8);
+\ir helpers.psql
+\ir data_breast_cancer.psql
+
+CREATE TABLE wine (alcohol float8, malic_acid float8, ash float8, alcalinity_of_ash float8,
+                   magnesium float8, total_phenols float8, flavanoids float8,
+                   nonflavanoid_phenols float8, proanthocyanins float8, color_intensity float8,
+                   hue float8, od280_od315_of_diluted_wines float8, proline float8, cultivar int);
+\copy wine FROM 'test/data/wine.csv' WITH (FORMAT csv, HEADER true)
+
+CREATE FUNCTION pg_temp.auc_pair(model text, key text, OUT trained float8, OUT evaluated float8)
+LANGUAGE sql AS $$
+    SELECT (metrics ->> key)::float8, (mldb.evaluate(model) ->> key)::float8
+      FROM mldb.model_versions WHERE model = $1 ORDER BY version DESC LIMIT 1
+$$;
+
+-- binary, hold-out split (default test_size 0.25)
+SELECT FROM mldb.train('auc_b', 'logistic_regression', 'bc', 'diagnosis',
+                       ARRAY['mean_radius', 'mean_texture', 'mean_smoothness'], '{"C": 0.5}');
+SELECT pg_temp.near(trained, evaluated, 1e-9, 0, 'binary: training roc_auc = mldb.evaluate''s')
+  FROM pg_temp.auc_pair('auc_b', 'roc_auc');
+SELECT ok(trained > 0.8 AND trained < 1, 'binary: an informative, imperfect AUC (' || trained || ')')
+  FROM pg_temp.auc_pair('auc_b', 'roc_auc');
+
+-- binary, unpenalised, every row trains and is scored (test_size 0: split "train")
+SELECT FROM mldb.train('auc_t', 'logistic_regression', 'bc', 'diagnosis',
+                       ARRAY['mean_radius', 'mean_texture'], '{"penalty": "none", "test_size": 0}');
+SELECT pg_temp.near(trained, evaluated, 1e-9, 0, 'test_size 0: roc_auc on the training rows = mldb.evaluate''s')
+  FROM pg_temp.auc_pair('auc_t', 'roc_auc');
+
+-- multinomial: one-vs-rest macro
+SELECT FROM mldb.train('auc_m', 'logistic_regression', 'wine', 'cultivar',
+                       ARRAY['alcohol', 'malic_acid', 'ash'], '{"C": 1}');
+SELECT pg_temp.near(trained, evaluated, 1e-9, 0, 'multinomial: roc_auc_ovr_macro = mldb.evaluate''s')
+  FROM pg_temp.auc_pair('auc_m', 'roc_auc_ovr_macro');
+SELECT ok(trained > 0.7 AND trained < 1, 'multinomial: an imperfect AUC (' || trained || ')')
+  FROM pg_temp.auc_pair('auc_m', 'roc_auc_ovr_macro');
+
+-- L-BFGS fits score their passes the same way
+SELECT FROM mldb.train('auc_l', 'logistic_regression', 'wine', 'cultivar',
+                       ARRAY['alcohol', 'malic_acid', 'ash'], '{"C": 1, "solver": "lbfgs"}');
+SELECT pg_temp.near(trained, evaluated, 1e-9, 0, 'L-BFGS: roc_auc_ovr_macro = mldb.evaluate''s')
+  FROM pg_temp.auc_pair('auc_l', 'roc_auc_ovr_macro');
+
+-- a search: the chosen setting's final fit is scored on the hold-out rows
+SELECT FROM mldb.train('auc_s', 'logistic_regression', 'bc', 'diagnosis',
+                       ARRAY['mean_radius', 'mean_texture', 'mean_smoothness'],
+                       '{"search": {"C": [0.01, 1]}, "cv": 3}');
+SELECT pg_temp.near(trained, evaluated, 1e-9, 0, 'search: the model''s roc_auc = mldb.evaluate''s')
+  FROM pg_temp.auc_pair('auc_s', 'roc_auc');
+SELECT is((SELECT metrics ->> 'split' FROM mldb.model_versions WHERE model = 'auc_s'), 'holdout',
+          'search: metrics on the hold-out split');
+
+SELECT * FROM finish();
+ROLLBACK;
