@@ -830,10 +830,19 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 		}
 		/* the usual case, a known level at the first probe */
 		e = dc->tab[hv & dc->mask];
-		if (e != 0 && dc->lens[e - 1] == len && (len <= 0 || memcmp(dc->keys[e - 1], t, len) == 0))
+		if (e != 0 && dc->lens[e - 1] == len)
 		{
-			acc->active[nact++] = dc->hot[e - 1];
-			continue;
+			/* short texts: a byte loop beats a call to memcmp */
+			const char *key = dc->keys[e - 1];
+			int			c = 0;
+
+			while (c < len && key[c] == t[c])
+				c++;
+			if (c == len)
+			{
+				acc->active[nact++] = dc->hot[e - 1];
+				continue;
+			}
 		}
 		acc->active[nact++] = dyn_intern(acc, ctx, k, t, len, hv, true);
 	}
