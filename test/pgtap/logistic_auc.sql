@@ -24,40 +24,35 @@ LANGUAGE sql AS $$
       FROM mldb.model_versions WHERE model = $1 ORDER BY version DESC LIMIT 1
 $$;
 
+-- train, then compare the training metric with mldb.evaluate's
+CREATE FUNCTION pg_temp.check(model text, rel text, target text, features text[], opts text,
+                              key text, descr text)
+RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM mldb.train(model, 'logistic_regression', rel, target, features, opts::jsonb);
+    RETURN (SELECT pg_temp.near(trained, evaluated, 1e-9, 0, descr || ': training ' || key || ' = mldb.evaluate''s')
+              FROM pg_temp.auc_pair(model, key));
+END $$;
+
 -- binary, hold-out split (default test_size 0.25)
-SELECT FROM mldb.train('auc_b', 'logistic_regression', 'bc', 'diagnosis',
-                       ARRAY['mean_radius', 'mean_texture', 'mean_smoothness'], '{"C": 0.5}');
-SELECT pg_temp.near(trained, evaluated, 1e-9, 0, 'binary: training roc_auc = mldb.evaluate''s')
-  FROM pg_temp.auc_pair('auc_b', 'roc_auc');
+SELECT pg_temp.check('auc_b', 'bc', 'diagnosis', ARRAY['mean_radius', 'mean_texture', 'mean_smoothness'],
+                     '{"C": 0.5}', 'roc_auc', 'binary');
 SELECT ok(trained > 0.8 AND trained < 1, 'binary: an informative, imperfect AUC (' || trained || ')')
   FROM pg_temp.auc_pair('auc_b', 'roc_auc');
-
 -- binary, unpenalised, every row trains and is scored (test_size 0: split "train")
-SELECT FROM mldb.train('auc_t', 'logistic_regression', 'bc', 'diagnosis',
-                       ARRAY['mean_radius', 'mean_texture'], '{"penalty": "none", "test_size": 0}');
-SELECT pg_temp.near(trained, evaluated, 1e-9, 0, 'test_size 0: roc_auc on the training rows = mldb.evaluate''s')
-  FROM pg_temp.auc_pair('auc_t', 'roc_auc');
-
+SELECT pg_temp.check('auc_t', 'bc', 'diagnosis', ARRAY['mean_radius', 'mean_texture'],
+                     '{"penalty": "none", "test_size": 0}', 'roc_auc', 'test_size 0 (training rows)');
 -- multinomial: one-vs-rest macro
-SELECT FROM mldb.train('auc_m', 'logistic_regression', 'wine', 'cultivar',
-                       ARRAY['alcohol', 'malic_acid', 'ash'], '{"C": 1}');
-SELECT pg_temp.near(trained, evaluated, 1e-9, 0, 'multinomial: roc_auc_ovr_macro = mldb.evaluate''s')
-  FROM pg_temp.auc_pair('auc_m', 'roc_auc_ovr_macro');
+SELECT pg_temp.check('auc_m', 'wine', 'cultivar', ARRAY['alcohol', 'malic_acid', 'ash'],
+                     '{"C": 1}', 'roc_auc_ovr_macro', 'multinomial');
 SELECT ok(trained > 0.7 AND trained < 1, 'multinomial: an imperfect AUC (' || trained || ')')
   FROM pg_temp.auc_pair('auc_m', 'roc_auc_ovr_macro');
-
 -- L-BFGS fits score their passes the same way
-SELECT FROM mldb.train('auc_l', 'logistic_regression', 'wine', 'cultivar',
-                       ARRAY['alcohol', 'malic_acid', 'ash'], '{"C": 1, "solver": "lbfgs"}');
-SELECT pg_temp.near(trained, evaluated, 1e-9, 0, 'L-BFGS: roc_auc_ovr_macro = mldb.evaluate''s')
-  FROM pg_temp.auc_pair('auc_l', 'roc_auc_ovr_macro');
-
+SELECT pg_temp.check('auc_l', 'wine', 'cultivar', ARRAY['alcohol', 'malic_acid', 'ash'],
+                     '{"C": 1, "solver": "lbfgs"}', 'roc_auc_ovr_macro', 'L-BFGS');
 -- a search: the chosen setting's final fit is scored on the hold-out rows
-SELECT FROM mldb.train('auc_s', 'logistic_regression', 'bc', 'diagnosis',
-                       ARRAY['mean_radius', 'mean_texture', 'mean_smoothness'],
-                       '{"search": {"C": [0.01, 1]}, "cv": 3}');
-SELECT pg_temp.near(trained, evaluated, 1e-9, 0, 'search: the model''s roc_auc = mldb.evaluate''s')
-  FROM pg_temp.auc_pair('auc_s', 'roc_auc');
+SELECT pg_temp.check('auc_s', 'bc', 'diagnosis', ARRAY['mean_radius', 'mean_texture', 'mean_smoothness'],
+                     '{"search": {"C": [0.01, 1]}, "cv": 3}', 'roc_auc', 'search');
 SELECT is((SELECT metrics ->> 'split' FROM mldb.model_versions WHERE model = 'auc_s'), 'holdout',
           'search: metrics on the hold-out split');
 
