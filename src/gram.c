@@ -48,6 +48,8 @@ typedef struct SparseSums
 	double	   *Sdd;			/* nd x nd upper: sum of products, dense
 								 * (from zbuf by dense_fold at the flush) */
 	double	   *zbuf;			/* GRAM_BATCH x nd: the batch's shifted rows */
+	uint64	   *nullmask;		/* dynamic mode, GRAM_BATCH: per row, its
+								 * missing numeric columns (DynState.num_col) */
 	double	   *Shd;			/* nh x nd: per one-hot slot, sum of dense */
 	double	   *Shh;			/* nh x nh upper: pair counts (diagonal: counts) */
 } SparseSums;
@@ -162,6 +164,18 @@ typedef struct DynState
 	 */
 	int			nstat;
 	NumStat   **stat;
+
+	/*
+	 * Counts and sums of the numeric columns (and the target) are taken at
+	 * each batch's flush from its shifted rows (dyn_batch_stats), with a
+	 * per-row mask of the missing ones; a row only updates min and max.
+	 * Without moments (overflow) or beyond 64 numeric columns, row by row.
+	 */
+	int			nnum;
+	int		   *num_col;		/* nnum: spec column */
+	int		   *num_dense;		/* nnum: its dense index (zbuf column) */
+	int			y_dense;		/* the target's dense index, or -1 */
+	bool		batch_stats;
 } DynState;
 
 typedef struct GramAcc
@@ -217,6 +231,40 @@ dense_fold(const GramAcc *acc, SparseSums *sp, int b)
 					0.0, sp->Sdd, acc->nd);
 }
 
+/*
+ * Dynamic mode: a training slot's batch into the profile (DynState
+ * batch_stats): per numeric column and the target, the count, nulls and
+ * sums of the present values' shifted values, from the batch buffer.
+ */
+static void
+dyn_batch_stats(const GramAcc *acc, const SparseSums *sp, NumStat *st, int b)
+{
+	const DynState *dyn = acc->dyn;
+	int			nd = acc->nd;
+
+	for (int u = -1; u < dyn->nnum; u++)
+	{
+		int			k = u < 0 ? dyn->y_dense : dyn->num_dense[u];
+		NumStat    *t = u < 0 ? &st[0] : &st[1 + dyn->num_col[u]];
+		NumStat		bs = {0, 0, 0, 0, 0, t->min, t->max};
+
+		if (k < 0)
+			continue;
+		bs.shift = sp->shift[k];
+		for (int r = 0; r < b; r++)
+		{
+			double		z = sp->zbuf[r * nd + k];
+			bool		miss = u >= 0 && (sp->nullmask[r] >> u) & 1;
+
+			bs.nulls += miss;
+			bs.n += !miss;
+			bs.s1 += miss ? 0.0 : z;
+			bs.s2 += miss ? 0.0 : z * z;
+		}
+		numstat_merge(t, &bs);
+	}
+}
+
 /* dynamic mode: the batch's mean and centered scatter, as sparse_to_batch */
 static void
 dyn_to_batch(const GramAcc *acc, GramSlot *s, double *bmean)
@@ -229,6 +277,8 @@ dyn_to_batch(const GramAcc *acc, GramSlot *s, double *bmean)
 	double	   *mu = palloc(sizeof(double) * Max(m, 1));
 
 	dense_fold(acc, sp, s->nbuf);
+	if (acc->dyn->batch_stats && s != &acc->slots[PASS_HOLDOUT_SLOT])
+		dyn_batch_stats(acc, sp, acc->dyn->stat[s - acc->slots], s->nbuf);
 	for (int i = 0; i < m; i++)
 	{
 		if (i < nd)
@@ -525,6 +575,21 @@ gram_create(const PassCtx *ctx)
 		acc->active = palloc(sizeof(int) * Max(spec->ncols * 2, 1));
 		for (int s = 0; s < acc->nslots; s++)
 			moments_init(&acc->slots[s].mo, acc->nd + dyn->nh);
+		dyn->num_col = palloc(sizeof(int) * Max(spec->ncols, 1));
+		dyn->num_dense = palloc(sizeof(int) * Max(spec->ncols, 1));
+		dyn->y_dense = -1;
+		for (int k = 0; k < acc->nd; k++)
+		{
+			if (spec->target != NULL && acc->dense[k] == acc->m - 1)
+				dyn->y_dense = k;
+			for (int i = 0; i < spec->ncols; i++)
+				if (spec->cols[i].kind == FEATURE_NUMERIC && spec->cols[i].offset == acc->dense[k])
+				{
+					dyn->num_col[dyn->nnum] = i;
+					dyn->num_dense[dyn->nnum++] = k;
+				}
+		}
+		dyn->batch_stats = dyn->nnum <= 64;
 		return acc;
 	}
 	for (int s = 0; s < acc->nslots; s++)
@@ -587,6 +652,7 @@ sparse_create(const GramAcc *acc)
 	sp->zsum = MemoryContextAllocZero(cxt, sizeof(double) * acc->nd);
 	sp->Sdd = MemoryContextAllocZero(cxt, sizeof(double) * acc->nd * acc->nd);
 	sp->zbuf = MemoryContextAlloc(cxt, sizeof(double) * GRAM_BATCH * Max(acc->nd, 1));
+	sp->nullmask = NULL;
 	sp->Shd = MemoryContextAllocZero(cxt, sizeof(double) * acc->nh * acc->nd);
 	sp->Shh = MemoryContextAllocZero(cxt, sizeof(double) * acc->nh * acc->nh);
 	return sp;
@@ -672,6 +738,7 @@ dyn_sums_create(const GramAcc *acc)
 	sp->zsum = MemoryContextAllocZero(cxt, sizeof(double) * Max(nd, 1));
 	sp->Sdd = MemoryContextAllocZero(cxt, sizeof(double) * Max(nd * nd, 1));
 	sp->zbuf = MemoryContextAlloc(cxt, sizeof(double) * GRAM_BATCH * Max(nd, 1));
+	sp->nullmask = MemoryContextAlloc(cxt, sizeof(uint64) * GRAM_BATCH);
 	sp->Shd = MemoryContextAllocZero(cxt, sizeof(double) * Max(hc * nd, 1));
 	sp->Shh = MemoryContextAllocZero(cxt, sizeof(double) * hc * hc);
 	return sp;
@@ -848,7 +915,7 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 	}
 	for (int a2 = 0; a2 < nact; a2++)
 		dyn->cnt[slot][acc->active[a2]] += 1.0;
-	if (slot != PASS_HOLDOUT_SLOT)
+	if (slot != PASS_HOLDOUT_SLOT && (dyn->overflow || !dyn->batch_stats))
 	{
 		NumStat    *st = dyn->stat[slot];
 
@@ -872,6 +939,33 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 	if (s->sp == NULL)
 		s->sp = dyn_sums_create(acc);
 	sp = s->sp;
+	if (slot != PASS_HOLDOUT_SLOT && dyn->batch_stats)
+	{
+		/* min and max now (exact values), the rest at the flush */
+		NumStat    *st = dyn->stat[slot];
+		uint64		mask = 0;
+
+		if (ctx->spec->target != NULL)
+		{
+			st[0].min = y < st[0].min ? y : st[0].min;
+			st[0].max = y > st[0].max ? y : st[0].max;
+		}
+		for (int u = 0; u < dyn->nnum; u++)
+		{
+			const FeatureColumn *c = &ctx->spec->cols[dyn->num_col[u]];
+			NumStat    *t = &st[1 + dyn->num_col[u]];
+			double		v = x[c->offset];
+
+			if (c->missing == MISSING_INDICATOR ? x[c->indicator] != 0 : isnull[dyn->num_col[u]])
+			{
+				mask |= UINT64CONST(1) << u;
+				continue;
+			}
+			t->min = v < t->min ? v : t->min;
+			t->max = v > t->max ? v : t->max;
+		}
+		sp->nullmask[s->nbuf] = mask;
+	}
 	hc = dyn->hcap;
 	zd = dense_update(acc, sp, s->nbuf, y, x, p);
 	for (int a2 = 0; a2 < nact; a2++)
@@ -971,15 +1065,15 @@ dyn_write(StringInfo buf, GramAcc *acc)
 		if (dc->lens[lev] > 0)
 			appendBinaryStringInfo(buf, dc->keys[lev], dc->lens[lev]);
 	}
+	/* first the pending rows: they hold part of the profile (dyn_batch_stats) */
+	for (int s = 0; s < acc->nslots && !dyn->overflow; s++)
+		gram_flush(acc, &acc->slots[s]);
 	for (int s = 0; s < acc->nslots; s++)
 	{
 		bin_write_float8_array(buf, (double *) dyn->stat[s], dyn->nstat * NUMSTAT_DOUBLES);
 		bin_write_float8_array(buf, dyn->cnt[s], dyn->nh);
 		if (!dyn->overflow)
-		{
-			gram_flush(acc, &acc->slots[s]);
 			moments_write(buf, &acc->slots[s].mo);
-		}
 	}
 }
 
@@ -1080,6 +1174,10 @@ gram_resolve_levels(void *a, const FeatureSpec *pass_spec, int max_categories,
 
 	Profile    *prof = palloc0(sizeof(Profile));
 	int			off = has_y;
+
+	/* pending rows hold part of the profile (dyn_batch_stats) */
+	for (int s = 0; s < acc->nslots && !dyn->overflow; s++)
+		gram_flush(acc, &acc->slots[s]);
 
 	/* the profile of the training rows (profile_run's, without a pass) */
 	prof->ncols = pass_spec->ncols + off;
