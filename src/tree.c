@@ -817,6 +817,8 @@ rank_fill(Forest *f, int t, int node, int pos, int level)
 		const double *hit = bsearch(&n->threshold, u, f->roff[n->feature + 1] - f->roff[n->feature],
 									sizeof(double), threshold_cmp);
 
+		if (hit == NULL)		/* it was listed: cannot happen */
+			elog(ERROR, "tree threshold missing from its feature's list");
 		f->rnodes[block + (Size) pos * FOREST_BLOCK + k].feature = (uint16) n->feature;
 		f->rnodes[block + (Size) pos * FOREST_BLOCK + k].rank = (uint8) (hit - u);
 		rank_fill(f, t, n->left, 2 * pos + 1, level + 1);
@@ -903,6 +905,10 @@ rank_prepare(Forest *f)
 		depth = Max(depth, f->tree_depth[t]);
 	if (f->ntrees == 0 || depth > RANK_MAX_DEPTH || f->dim > PG_UINT16_MAX)
 		return;
+	/* a NaN threshold (only a forged state has one) has no rank */
+	for (int i = 0; i < f->nnodes; i++)
+		if (f->nodes[i].feature >= 0 && isnan(f->nodes[i].threshold))
+			return;
 
 	/* each feature's thresholds, grouped (cnt, roff), then sorted, distinct */
 	cnt = palloc0(sizeof(int32) * (f->dim + 1));
