@@ -131,7 +131,7 @@ typedef struct TreeNode
 	int32		left;
 } TreeNode;
 
-/* A node of the rank walk (Forest.pnodes): x goes right when rank(x) > rank. */
+/* A node of the rank walk (Forest.rnodes): x goes right when rank(x) > rank. */
 typedef struct RankNode
 {
 	uint16		feature;
@@ -165,9 +165,10 @@ typedef struct Forest
 	 * above that depth padded with always-left nodes; a node compares
 	 * small integers, not doubles: x[j] > threshold exactly when the
 	 * number of feature j's distinct thresholds below x[j] (its rank,
-	 * one binary search per feature and row) exceeds the position of the
-	 * threshold in that sorted list.  3 bytes a node, so a forest of 100
-	 * depth-6 trees walks 19 kB instead of 200 kB.  rdepth 0: not built.
+	 * found once per feature and row: rank_of_row) exceeds the position
+	 * of the threshold in that sorted list.  4 bytes a node, so a forest
+	 * of 100 depth-6 trees walks 25 kB instead of 200 kB.  rdepth 0: not
+	 * built.
 	 */
 	int			rdepth;
 	RankNode   *rnodes;			/* per block of FOREST_BLOCK trees (the last
@@ -178,7 +179,7 @@ typedef struct Forest
 	double	   *rthr;			/* each feature's distinct thresholds, ascending */
 	int32	   *roff;			/* dim + 1: feature j's are rthr[roff[j] .. roff[j+1]) */
 	/* finding a rank: RANK_BUCKETS equal-width buckets per feature (rank_of_row) */
-	double	   *rlo;			/* dim: the first threshold */
+	double	   *rlo;			/* dim: the first finite threshold (0: one bucket) */
 	double	   *rscale;			/* dim: buckets per unit */
 	uint8	   *rstart;			/* dim x RANK_BUCKETS: thresholds in earlier buckets */
 	/* training only */
