@@ -582,7 +582,7 @@ sums:
 
 			row[0] = cls;
 			if (fa->nauc == 1)
-				row[1] = p1;
+				row[1] = m == 1 && K == 2 ? p1 : acc->prob[1];
 			else
 				memcpy(row + 1, acc->prob, sizeof(double) * K);
 		}
