@@ -1070,7 +1070,7 @@ forest_sum(const Forest *f, const double *x)
 {
 	uint8		rbuf[256];
 	uint8	   *rank;
-	double		sum = 0;
+	double		part[FOREST_BLOCK] = {0};
 
 	if (f->rdepth == 0)
 		return walk_sum(f, x);
@@ -1080,14 +1080,17 @@ forest_sum(const Forest *f, const double *x)
 	{
 		int			e[FOREST_BLOCK];
 
-		/* a padded tree of the last block adds 0 */
+		/*
+		 * A padded tree of the last block adds 0.  One partial sum per
+		 * lane: a single sum would chain every tree's addition.
+		 */
 		rank_block(f, t0 / FOREST_BLOCK, rank, e);
 		for (int k = 0; k < FOREST_BLOCK; k++)
-			sum += f->rvalue[e[k]];
+			part[k] += f->rvalue[e[k]];
 	}
 	if (rank != rbuf)
 		pfree(rank);
-	return sum;
+	return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
 }
 
 int
