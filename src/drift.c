@@ -72,6 +72,7 @@ typedef struct DriftRow
 } DriftRow;
 
 static JsonbContainer *stats_object(JsonbContainer *c, const char *key);
+static char **stats_keys(JsonbContainer *c, int *n);
 static double stats_number(JsonbContainer *c, const char *key);
 static void numeric_drift(JsonbContainer *stats, double *v, int n, DriftRow *out);
 static void categorical_drift(JsonbContainer *stats, char **levels, int nlevels,
@@ -289,6 +290,18 @@ mldb_drift(PG_FUNCTION_ARGS)
 		DriftRow	r = {NULL, NAN, NAN, NAN, NAN};
 		double	   *counts = palloc0(sizeof(double) * Max(mspec->nclasses, 1));
 		int			n = 0;
+		/* kmeans: cluster ids as categories (older versions kept percentiles) */
+		JsonbContainer *freq = model->algo->task == MLDB_TASK_CLUSTERING ?
+			stats_object(prediction_stats, "frequencies") : NULL;
+		char	  **clusters = NULL;
+		int			nclusters = 0;
+		double		unseen = 0;
+
+		if (freq != NULL)
+		{
+			clusters = stats_keys(freq, &nclusters);
+			counts = palloc0(sizeof(double) * Max(nclusters, 1));
+		}
 
 		for (int k = 0; k < s->n; k++)
 		{
@@ -311,11 +324,26 @@ mldb_drift(PG_FUNCTION_ARGS)
 					elog(ERROR, "predicted class %d out of range", cls);
 				counts[cls] += 1;
 			}
+			else if (freq != NULL)
+			{
+				char	   *id = psprintf("%d", (int) pred);
+				int			c = 0;
+
+				while (c < nclusters && strcmp(clusters[c], id) != 0)
+					c++;
+				if (c < nclusters)
+					counts[c] += 1;
+				else
+					unseen += 1;	/* a cluster no training row was in */
+				pfree(id);
+			}
 			else if (isfinite(pred))
 				v[n++] = pred;
 		}
 		if (mspec->nclasses > 0)
 			categorical_drift(prediction_stats, mspec->classes, mspec->nclasses, counts, 0, &r);
+		else if (freq != NULL)
+			categorical_drift(prediction_stats, clusters, nclusters, counts, unseen, &r);
 		else
 			numeric_drift(prediction_stats, v, n, &r);
 		emit_row(rsinfo, "(prediction)", &r);
@@ -644,6 +672,22 @@ stats_object(JsonbContainer *c, const char *key)
 		v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
 		return NULL;
 	return v.val.binary.data;
+}
+
+/* The keys of an object, in their stored order; *n gets how many. */
+static char **
+stats_keys(JsonbContainer *c, int *n)
+{
+	JsonbIterator *it = JsonbIteratorInit(c);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	  **keys = palloc(sizeof(char *) * Max(JsonContainerSize(c), 1));
+
+	*n = 0;
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		if (tok == WJB_KEY)
+			keys[(*n)++] = pnstrdup(v.val.string.val, v.val.string.len);
+	return keys;
 }
 
 /* The number under key, or NaN when absent or not a number. */

@@ -6,7 +6,7 @@
  *	  training passes at no extra scan), per numeric feature the 101
  *	  percentiles of its present values, per categorical feature the
  *	  frequency of each level, and the distribution of the model's own
- *	  predictions on those rows.
+ *	  predictions on those rows (categorical for classes and cluster ids).
  *-------------------------------------------------------------------------
  */
 #include "mldb.h"
@@ -139,6 +139,29 @@ stats_write_sample_json(JsonWriter *w, const FeatureSpec *pass_spec,
 		jw_begin_object(w, "frequencies");
 		for (int k = 0; k < model->spec->nclasses; k++)
 			jw_number(w, model->spec->classes[k], f[k]);
+		jw_end_object(w);
+	}
+	else if (model->algo->task == MLDB_TASK_CLUSTERING)
+	{
+		/* cluster ids are categories, not numbers: their frequencies */
+		int			top = -1;
+		double	   *f;
+
+		for (int r = 0; r < n; r++)
+		{
+			stats_final_row(pass_spec, model->spec, sample->x + (Size) r * sample->dim, row);
+			v[r] = model->algo->predict(model, row);
+			top = Max(top, (int) v[r]);
+		}
+		f = palloc0(sizeof(double) * (top + 1 + 1));
+		for (int r = 0; r < n; r++)
+			f[(int) v[r]] += 1.0 / n;
+		jw_string(w, "type", "categorical");
+		jw_int(w, "n", n);
+		jw_begin_object(w, "frequencies");
+		for (int k = 0; k <= top; k++)
+			if (f[k] > 0)
+				jw_number(w, psprintf("%d", k), f[k]);
 		jw_end_object(w);
 	}
 	else if (model->algo->task != MLDB_TASK_DECOMPOSITION)

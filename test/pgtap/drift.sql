@@ -39,7 +39,7 @@
 --    = 99820.1 (expected count 1000 * 1e-4), df = 3.
 \set ON_ERROR_STOP 1
 BEGIN;
-SELECT plan(49);
+SELECT plan(52);
 
 CREATE FUNCTION pg_temp.q_ks(l float8) RETURNS float8 LANGUAGE sql AS $$
     SELECT 2 * sum((-1) ^ (j - 1) * exp(-2 * j * j * l * l)) FROM generate_series(1, 200) j
@@ -192,6 +192,24 @@ SELECT lives_ok($$SELECT mldb.train('dr_km', 'kmeans', 'dr_iris', NULL,
                   ARRAY['sepal_length', 'sepal_width', 'petal_length', 'petal_width'], '{"k": 3}')$$, 'kmeans');
 SELECT is((SELECT count(*) FROM mldb.drift('dr_km', 'dr_iris') WHERE feature = '(prediction)' AND NOT drifted),
           1::bigint, 'kmeans: a prediction row (cluster ids), not drifted on the training data');
+-- cluster ids are categories: trained on every row (test_size 0), the
+-- training frequencies are the clusters' shares of the 150 rows (the
+-- sample holds them all), and a relation of setosa only (one cluster)
+-- drifts by the chi-square test
+SELECT is((SELECT kind FROM pg_temp.d('dr_km', 'dr_iris', '(prediction)')), 'categorical',
+          'kmeans: cluster ids compared as categories');
+SELECT mldb.train('dr_km0', 'kmeans', 'dr_iris', NULL,
+                  ARRAY['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
+                  '{"k": 3, "test_size": 0}') \g /dev/null
+SELECT ok((SELECT bool_and(abs((v.value)::float8 - c.share) < 1e-12) AND count(*) = 3
+             FROM jsonb_each_text((SELECT feature_stats -> 'sample' -> 'prediction' -> 'frequencies'
+                                     FROM mldb.model_versions WHERE model = 'dr_km0')) v
+             JOIN (SELECT mldb.predict('dr_km0', sepal_length, sepal_width, petal_length, petal_width)::int::text AS id,
+                          count(*) / 150.0 AS share
+                     FROM dr_iris GROUP BY 1) c ON c.id = v.key),
+          'kmeans: stored cluster frequencies = the clusters'' shares of the training rows');
+SELECT ok(drifted AND p_value < 1e-10, 'kmeans: setosa only (one cluster) drifts, p ' || p_value)
+  FROM pg_temp.d('dr_km', 'SELECT * FROM dr_iris WHERE species = ''setosa''', '(prediction)');
 
 -- missing values ---------------------------------------------------------
 -- 30% NULLs in x.  kmeans imputes them (the mean) in its passes, so its
