@@ -853,7 +853,7 @@ rank_buckets(Forest *f)
 {
 	f->rlo = palloc(sizeof(double) * Max(f->dim, 1));
 	f->rscale = palloc(sizeof(double) * Max(f->dim, 1));
-	f->rstart = palloc0((Size) Max(f->dim, 1) * RANK_BUCKETS);
+	f->rstart = palloc0((Size) Max(f->dim, 1) * (RANK_BUCKETS + 1));
 	for (int j = 0; j < f->dim; j++)
 	{
 		const double *u = f->rthr + f->roff[j];
@@ -861,7 +861,7 @@ rank_buckets(Forest *f)
 		int			lo = 0;
 		int			hi = n - 1;
 		double		width;
-		uint8	   *start = f->rstart + (Size) j * RANK_BUCKETS;
+		uint8	   *start = f->rstart + (Size) j * (RANK_BUCKETS + 1);
 		int			cnt[RANK_BUCKETS] = {0};
 
 		/* the buckets span the finite thresholds (an infinite one may be) */
@@ -883,7 +883,7 @@ rank_buckets(Forest *f)
 		}
 		for (int i = 0; i < n; i++)
 			cnt[rank_bucket(f, j, u[i])]++;
-		for (int b = 1; b < RANK_BUCKETS; b++)
+		for (int b = 1; b <= RANK_BUCKETS; b++)
 			start[b] = (uint8) (start[b - 1] + cnt[b - 1]);
 	}
 }
@@ -926,7 +926,7 @@ rank_prepare(Forest *f)
 
 			all[cnt[j] + fill[j]++] = f->nodes[i].threshold;
 		}
-	f->rthr = palloc(sizeof(double) * Max(cnt[f->dim], 1));
+	f->rthr = palloc(sizeof(double) * (cnt[f->dim] + 2));
 	f->roff = palloc(sizeof(int32) * (f->dim + 1));
 	for (int j = 0; j < f->dim; j++)
 	{
@@ -942,6 +942,7 @@ rank_prepare(Forest *f)
 			ok = false;
 	}
 	f->roff[f->dim] = w;
+	f->rthr[w] = f->rthr[w + 1] = INFINITY;	/* rank_of_row may read past the last */
 	pfree(cnt);
 	pfree(all);
 	pfree(fill);
@@ -976,11 +977,21 @@ rank_of_row(const Forest *f, const double *x, uint8 *rank)
 	for (int j = 0; j < f->dim; j++)
 	{
 		const double *u = f->rthr + f->roff[j];
-		int			n = f->roff[j + 1] - f->roff[j];
-		int			r = f->rstart[(Size) j * RANK_BUCKETS + rank_bucket(f, j, x[j])];
+		const uint8 *st = f->rstart + (Size) j * (RANK_BUCKETS + 1) + rank_bucket(f, j, x[j]);
+		int			s = st[0];
+		int			e = st[1];		/* x's bucket holds thresholds s .. e - 1 */
+		int			r = s;
 
-		while (r < n && u[r] < x[j])
-			r++;
+		/*
+		 * Most buckets hold one or two thresholds: count them without a
+		 * branch (u has two +Infinity past its last feature's, so the
+		 * reads stay inside it); more, in a loop.
+		 */
+		if (e - s <= 2)
+			r += (int) (s < e && u[s] < x[j]) + (int) (s + 1 < e && u[s + 1] < x[j]);
+		else
+			while (r < e && u[r] < x[j])
+				r++;
 		rank[j] = (uint8) r;
 	}
 }

@@ -181,7 +181,8 @@ typedef struct Forest
 	/* finding a rank: RANK_BUCKETS equal-width buckets per feature (rank_of_row) */
 	double	   *rlo;			/* dim: the first finite threshold (0: one bucket) */
 	double	   *rscale;			/* dim: buckets per unit */
-	uint8	   *rstart;			/* dim x RANK_BUCKETS: thresholds in earlier buckets */
+	uint8	   *rstart;			/* dim x (RANK_BUCKETS + 1): thresholds in earlier
+								 * buckets (the last: all of the feature's) */
 	/* training only */
 	uint8	   *split_bin;
 	int			cap_nodes;
