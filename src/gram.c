@@ -895,23 +895,23 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 			/* the encoder already hashed the text (featurespec_level_hash) */
 			hv = (uint32) (uint64) x[ctx->spec->cols[i].offset];
 		}
-		/* the usual case, a known level at the first probe */
-		e = dc->tab[hv & dc->mask];
-		if (e != 0 && dc->lens[e - 1] == len)
+		/* the usual case, a known level: probe here (dyn_intern adds one) */
+		for (uint32 h = hv & dc->mask; (e = dc->tab[h]) != 0; h = (h + 1) & dc->mask)
 		{
 			/* short texts: a byte loop beats a call to memcmp */
 			const char *key = dc->keys[e - 1];
 			int			c = 0;
 
+			if (dc->lens[e - 1] != len)
+				continue;
+			if (len < 0)
+				break;			/* NULL, the column's NULL level */
 			while (c < len && key[c] == t[c])
 				c++;
 			if (c == len)
-			{
-				acc->active[nact++] = dc->hot[e - 1];
-				continue;
-			}
+				break;
 		}
-		acc->active[nact++] = dyn_intern(acc, ctx, k, t, len, hv, true);
+		acc->active[nact++] = e != 0 ? dc->hot[e - 1] : dyn_intern(acc, ctx, k, t, len, hv, true);
 	}
 	for (int a2 = 0; a2 < nact; a2++)
 		dyn->cnt[slot][acc->active[a2]] += 1.0;
