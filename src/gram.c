@@ -898,7 +898,7 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 		/* the usual case, a known level: probe here (dyn_intern adds one) */
 		for (uint32 h = hv & dc->mask; (e = dc->tab[h]) != 0; h = (h + 1) & dc->mask)
 		{
-			/* short texts: a byte loop beats a call to memcmp */
+			/* short texts: these loops beat a call to memcmp */
 			const char *key = dc->keys[e - 1];
 			int			c = 0;
 
@@ -906,6 +906,14 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 				continue;
 			if (len < 0)
 				break;			/* NULL, the column's NULL level */
+			/* four bytes at a time while they fit, then byte by byte */
+			for (uint32 a, b; c + 4 <= len; c += 4)
+			{
+				memcpy(&a, key + c, 4);
+				memcpy(&b, t + c, 4);
+				if (a != b)
+					break;
+			}
 			while (c < len && key[c] == t[c])
 				c++;
 			if (c == len)
