@@ -543,6 +543,17 @@ gb_loss(int K, int nout, const double *y, const double *raw, int n, bool half)
 	return n > 0 ? l / n : 0.0;
 }
 
+/* Raw scores of n rows (row-major, nout a row), each at the initial score. */
+static double *
+gb_base_scores(const TreeModel *tm, int n)
+{
+	double	   *raw = tree_alloc(sizeof(double) * ((Size) n * tm->nout));
+
+	for (int i = 0; i < n; i++)
+		memcpy(raw + (Size) i * tm->nout, tm->base, sizeof(double) * tm->nout);
+	return raw;
+}
+
 /*
  * Early stopping, scikit-learn's rule (HistGradientBoosting._should_stop
  * with scoring "loss"): vloss[0..m] are the hold-out losses before any
@@ -658,19 +669,13 @@ gb_train(const TrainInput *in, TrainOutput *out)
 		}
 	}
 
-	raw = tree_alloc(sizeof(double) * ((Size) n * nout));
+	raw = gb_base_scores(tm, n);
 	grad = tree_alloc(sizeof(double) * ((Size) n * nout));
 	hess = tree_alloc(sizeof(double) * ((Size) n * nout));
 	rows = tree_alloc(sizeof(int32) * (n));
-	for (int i = 0; i < n; i++)
-		for (int k = 0; k < nout; k++)
-			raw[(Size) i * nout + k] = tm->base[k];
 	if (early)
 	{
-		ho_raw = tree_alloc(sizeof(double) * ((Size) ho->n * nout));
-		for (int i = 0; i < ho->n; i++)
-			for (int k = 0; k < nout; k++)
-				ho_raw[(Size) i * nout + k] = tm->base[k];
+		ho_raw = gb_base_scores(tm, ho->n);
 		vloss[0] = gb_loss(K, nout, ho->y, ho_raw, ho->n, true);
 	}
 	g = tree_grower_create(d, 1);

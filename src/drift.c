@@ -288,20 +288,14 @@ mldb_drift(PG_FUNCTION_ARGS)
 									ALLOCSET_SMALL_SIZES);
 	{
 		DriftRow	r = {NULL, NAN, NAN, NAN, NAN};
-		double	   *counts = palloc0(sizeof(double) * Max(mspec->nclasses, 1));
 		int			n = 0;
 		/* kmeans: cluster ids as categories (older versions kept percentiles) */
 		JsonbContainer *freq = model->algo->task == MLDB_TASK_CLUSTERING ?
 			stats_object(prediction_stats, "frequencies") : NULL;
-		char	  **clusters = NULL;
 		int			nclusters = 0;
+		char	  **clusters = freq != NULL ? stats_keys(freq, &nclusters) : NULL;
+		double	   *counts = palloc0(sizeof(double) * Max(Max(mspec->nclasses, nclusters), 1));
 		double		unseen = 0;
-
-		if (freq != NULL)
-		{
-			clusters = stats_keys(freq, &nclusters);
-			counts = palloc0(sizeof(double) * Max(nclusters, 1));
-		}
 
 		for (int k = 0; k < s->n; k++)
 		{

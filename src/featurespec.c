@@ -370,14 +370,12 @@ featurespec_bind(const FeatureSpec *spec, const Oid *types, const char *context)
 	b->indicator = palloc(sizeof(int32) * Max(spec->ncols, 1));
 	for (int i = 0; i < spec->ncols; i++)
 	{
-		b->all_numeric &= spec->cols[i].kind == FEATURE_NUMERIC;
-		b->offset[i] = spec->cols[i].offset;
-		b->indicator[i] = spec->cols[i].indicator;
-	}
-	for (int i = 0; i < spec->ncols; i++)
-	{
 		const FeatureColumn *c = &spec->cols[i];
 		ColumnBinding *cb = &b->cols[i];
+
+		b->all_numeric &= c->kind == FEATURE_NUMERIC;
+		b->offset[i] = c->offset;
+		b->indicator[i] = c->indicator;
 
 		if (c->kind == FEATURE_NUMERIC)
 		{
@@ -470,8 +468,9 @@ featurespec_datum_text(const ColumnBinding *cb, Datum d, int *len)
 /*
  * Encode one row into x[spec->dim].  nums, when given, holds the numeric
  * columns already converted to double and the text columns' level hashes
- * (the training pass computes both once, for the row hash: rowhash64).  Returns false when the row must be skipped (a
- * missing value under MISSING_DROP).
+ * (the training pass computes both once, for the row hash: rowhash64).
+ * Returns false when the row must be skipped (a missing value under
+ * MISSING_DROP).
  */
 bool
 featurespec_encode(const FeatureBinding *b, const Datum *values,

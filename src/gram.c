@@ -766,6 +766,53 @@ dyn_widen(GramAcc *acc)
 	}
 }
 
+/* Equal texts of len bytes: short ones, where these loops beat memcmp's call. */
+static inline bool
+level_text_equal(const char *a, const char *b, int len)
+{
+	int			c = 0;
+
+	/* four bytes at a time while they fit, then byte by byte */
+	for (uint32 x, y; c + 4 <= len; c += 4)
+	{
+		memcpy(&x, a + c, 4);
+		memcpy(&y, b + c, 4);
+		if (x != y)
+			return false;
+	}
+	while (c < len && a[c] == b[c])
+		c++;
+	return c == len;
+}
+
+/*
+ * The level of text s (NULL: len -1) in column dc with hash hv, or -1
+ * with *empty the table slot where it would go.
+ */
+static pg_attribute_always_inline int
+dyn_probe(const DynCol *dc, const char *s, int len, uint32 hv, uint32 *empty)
+{
+	uint32		h = hv & dc->mask;
+
+	for (; dc->tab[h] != 0; h = (h + 1) & dc->mask)
+	{
+		int			i = dc->tab[h] - 1;
+
+		if (dc->lens[i] == len && (len < 0 || level_text_equal(dc->keys[i], s, len)))
+			return i;
+	}
+	*empty = h;
+	return -1;
+}
+
+/* Fold every slot's pending rows (not after an overflow: no moments then). */
+static void
+dyn_flush_all(const GramAcc *acc)
+{
+	for (int s = 0; s < acc->nslots && !acc->dyn->overflow; s++)
+		gram_flush(acc, &acc->slots[s]);
+}
+
 /*
  * The hot index of level (s, len) of dynamic column k (len -1: NULL),
  * created if new.  widen: also extend the moments (not while reading a
@@ -780,19 +827,13 @@ dyn_intern(GramAcc *acc, const PassCtx *ctx, int k, const char *s, int len, uint
 {
 	DynState   *dyn = acc->dyn;
 	DynCol	   *dc = &dyn->cols[k];
-	uint32		h = hv & dc->mask;
-	int			lev;
+	uint32		h = 0;			/* the free table slot (dyn_probe) */
+	int			lev = dyn_probe(dc, s, len, hv, &h);
 	int			hot;
 	MemoryContext old;
 
-	while (dc->tab[h] != 0)
-	{
-		int			i = dc->tab[h] - 1;
-
-		if (dc->lens[i] == len && (len < 0 || memcmp(dc->keys[i], s, len) == 0))
-			return dc->hot[i];
-		h = (h + 1) & dc->mask;
-	}
+	if (lev >= 0)
+		return dc->hot[lev];
 	if (len >= 0 && dc->nonnull >= mldb_max_distinct)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -802,9 +843,8 @@ dyn_intern(GramAcc *acc, const PassCtx *ctx, int k, const char *s, int len, uint
 
 	old = MemoryContextSwitchTo(dyn->cxt);
 	/* pending batches hold sums over the old width: fold them in first */
-	if (widen && !dyn->overflow)
-		for (int sl = 0; sl < acc->nslots; sl++)
-			gram_flush(acc, &acc->slots[sl]);
+	if (widen)
+		dyn_flush_all(acc);
 	if (dc->n == dc->cap)
 	{
 		dc->cap *= 2;
@@ -862,6 +902,13 @@ dyn_intern(GramAcc *acc, const PassCtx *ctx, int k, const char *s, int len, uint
 	return hot;
 }
 
+/* A numeric column's value is missing in encoded row x (its NULL flag: isnull). */
+static inline bool
+numeric_missing(const FeatureColumn *c, const double *x, bool isnull)
+{
+	return c->missing == MISSING_INDICATOR ? x[c->indicator] != 0 : isnull;
+}
+
 static void
 dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 rowhash,
 		double y, const double *x, const Datum *values, const bool *isnull)
@@ -887,7 +934,8 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 		uint32		hv = 0x9e3779b9;
 
 		DynCol	   *dc = &dyn->cols[k];
-		int32		e;
+		int			lev;
+		uint32		empty;
 
 		if (!isnull[i])
 		{
@@ -895,31 +943,9 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 			/* the encoder already hashed the text (featurespec_level_hash) */
 			hv = (uint32) (uint64) x[ctx->spec->cols[i].offset];
 		}
-		/* the usual case, a known level: probe here (dyn_intern adds one) */
-		for (uint32 h = hv & dc->mask; (e = dc->tab[h]) != 0; h = (h + 1) & dc->mask)
-		{
-			/* short texts: these loops beat a call to memcmp */
-			const char *key = dc->keys[e - 1];
-			int			c = 0;
-
-			if (dc->lens[e - 1] != len)
-				continue;
-			if (len < 0)
-				break;			/* NULL, the column's NULL level */
-			/* four bytes at a time while they fit, then byte by byte */
-			for (uint32 a, b; c + 4 <= len; c += 4)
-			{
-				memcpy(&a, key + c, 4);
-				memcpy(&b, t + c, 4);
-				if (a != b)
-					break;
-			}
-			while (c < len && key[c] == t[c])
-				c++;
-			if (c == len)
-				break;
-		}
-		acc->active[nact++] = e != 0 ? dc->hot[e - 1] : dyn_intern(acc, ctx, k, t, len, hv, true);
+		/* the usual case, a known level (dyn_intern adds a new one) */
+		lev = dyn_probe(dc, t, len, hv, &empty);
+		acc->active[nact++] = lev >= 0 ? dc->hot[lev] : dyn_intern(acc, ctx, k, t, len, hv, true);
 	}
 	for (int a2 = 0; a2 < nact; a2++)
 		dyn->cnt[slot][acc->active[a2]] += 1.0;
@@ -935,7 +961,7 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 
 			if (c->kind != FEATURE_NUMERIC)
 				continue;
-			if (c->missing == MISSING_INDICATOR ? x[c->indicator] != 0 : isnull[i])
+			if (numeric_missing(c, x, isnull[i]))
 				st[1 + i].nulls++;
 			else
 				numstat_add(&st[1 + i], x[c->offset]);
@@ -964,7 +990,7 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 			NumStat    *t = &st[1 + dyn->num_col[u]];
 			double		v = x[c->offset];
 
-			if (c->missing == MISSING_INDICATOR ? x[c->indicator] != 0 : isnull[dyn->num_col[u]])
+			if (numeric_missing(c, x, isnull[dyn->num_col[u]]))
 			{
 				mask |= UINT64CONST(1) << u;
 				continue;
@@ -1000,12 +1026,8 @@ dyn_merge(GramAcc *x, GramAcc *y, const PassCtx *ctx)
 	DynState   *dy = y->dyn;
 	int		   *map = palloc(sizeof(int) * Max(dy->nh, 1));
 
-	if (!x->dyn->overflow)
-		for (int s = 0; s < x->nslots; s++)
-			gram_flush(x, &x->slots[s]);
-	if (!dy->overflow)
-		for (int s = 0; s < y->nslots; s++)
-			gram_flush(y, &y->slots[s]);
+	dyn_flush_all(x);
+	dyn_flush_all(y);
 	for (int h = 0; h < dy->nh; h++)
 	{
 		DynCol	   *dc;
@@ -1074,8 +1096,7 @@ dyn_write(StringInfo buf, GramAcc *acc)
 			appendBinaryStringInfo(buf, dc->keys[lev], dc->lens[lev]);
 	}
 	/* first the pending rows: they hold part of the profile (dyn_batch_stats) */
-	for (int s = 0; s < acc->nslots && !dyn->overflow; s++)
-		gram_flush(acc, &acc->slots[s]);
+	dyn_flush_all(acc);
 	for (int s = 0; s < acc->nslots; s++)
 	{
 		bin_write_float8_array(buf, (double *) dyn->stat[s], dyn->nstat * NUMSTAT_DOUBLES);
@@ -1184,8 +1205,7 @@ gram_resolve_levels(void *a, const FeatureSpec *pass_spec, int max_categories,
 	int			off = has_y;
 
 	/* pending rows hold part of the profile (dyn_batch_stats) */
-	for (int s = 0; s < acc->nslots && !dyn->overflow; s++)
-		gram_flush(acc, &acc->slots[s]);
+	dyn_flush_all(acc);
 
 	/* the profile of the training rows (profile_run's, without a pass) */
 	prof->ncols = pass_spec->ncols + off;

@@ -560,6 +560,20 @@ mix64(uint64 k)
 	return k;
 }
 
+/* A numeric value's key: its bits, -0 and +0 being the same value. */
+static inline uint64
+float8_key(double v)
+{
+	uint64		k;
+
+	if (v == 0.0)
+		v = 0.0;
+	memcpy(&k, &v, sizeof(k));
+	return k;
+}
+
+#define NULL_KEY UINT64CONST(0x6a09e667f3bcc909)	/* a NULL's key */
+
 /*
  * A 64-bit hash of the seed and the row's values.  Numeric values are
  * hashed through their float8 value, so the split does not depend on
@@ -585,16 +599,10 @@ rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnul
 		for (int i = 0; i < h->nargs; i++)
 		{
 			double		v = DatumGetFloat8(values[i]);
-			uint64		k;
 
 			if (nums != NULL)
 				nums[i] = v;
-			if (v == 0.0)
-				v = 0.0;		/* -0 and +0 are the same value */
-			memcpy(&k, &v, sizeof(k));
-			if (isnull[i])
-				k = UINT64CONST(0x6a09e667f3bcc909);
-			acc += mix64(k ^ h->salt[i]);
+			acc += mix64((isnull[i] ? NULL_KEY : float8_key(v)) ^ h->salt[i]);
 		}
 		return mix64(acc);
 	}
@@ -603,16 +611,14 @@ rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnul
 		uint64		k;
 
 		if (isnull[i])
-			k = UINT64CONST(0x6a09e667f3bcc909);
+			k = NULL_KEY;
 		else if (h->conv[i] != NULL)
 		{
 			double		v = h->is_float8[i] ? DatumGetFloat8(values[i]) : h->conv[i] (values[i]);
 
 			if (nums != NULL)
 				nums[i] = v;
-			if (v == 0.0)
-				v = 0.0;		/* -0 and +0 are the same value */
-			memcpy(&k, &v, sizeof(k));
+			k = float8_key(v);
 		}
 		else if (h->labelout[i] != NULL)
 		{
@@ -644,7 +650,6 @@ rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnul
 	return mix64(acc);
 }
 
-
 /*
  * A second key from the same hash for sampling ("keep the rows with the
  * smallest keys"): remixed so that the sample is not the hold-out split.
@@ -654,7 +659,6 @@ rowhash_sample_key(uint64 hash)
 {
 	return mix64(hash ^ UINT64CONST(0x2545f4914f6cdd1d));
 }
-
 
 /*
  * mldb._split_unit(seed, VARIADIC "any"): the unit value the training pass

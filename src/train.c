@@ -954,23 +954,18 @@ mldb_train(PG_FUNCTION_ARGS)
 	in.options = options;
 	in.seed = opt_int(options, "seed", DEFAULT_SEED);
 	in.test_size = opt_number(options, "test_size", DEFAULT_TEST_SIZE);
-	profile_json = prepare_features(&in, algo, target_type, true);
-
-	out.model = palloc0(sizeof(MldbModel));
-	out.model->algo = algo;
-	out.model->spec = in.spec;
-	pass_request_sample(MLDB_STATS_SAMPLE);
-	algo->train(&in, &out);
-	if (out.retry_with_profile)
+	/* twice when a probe (MldbAlgorithm.probes_missing) found a missing feature */
+	for (bool may_probe = true;; may_probe = false)
 	{
-		/* a feature was missing: the probe's one pass was not enough */
-		profile_json = prepare_features(&in, algo, target_type, false);
+		profile_json = prepare_features(&in, algo, target_type, may_probe);
 		out = (TrainOutput) {0};
 		out.model = palloc0(sizeof(MldbModel));
 		out.model->algo = algo;
 		out.model->spec = in.spec;
 		pass_request_sample(MLDB_STATS_SAMPLE);
 		algo->train(&in, &out);
+		if (!out.retry_with_profile)
+			break;
 	}
 	if (out.spec != NULL)
 		out.model->spec = out.spec;
