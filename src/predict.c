@@ -94,6 +94,8 @@ typedef struct CallSite
 	bool		allow_class_arg;
 	Datum	   *fvalues;		/* ARGS_ROW: the feature columns picked out */
 	bool	   *fnull;
+	double	   *nums;			/* ARGS_POSITIONAL, all float8 into numeric
+								 * features: the values, unconverted */
 	double	   *x;
 } CallSite;
 
@@ -261,9 +263,16 @@ callsite_bind(CallSite *cs, FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model \"%s\" takes %d features, got %d values", cs->ref, spec->ncols, nargs),
 				 errhint("Pass the features in this order: %s; or pass the whole row.", feature_names(spec))));
+	cs->nums = palloc(sizeof(double) * Max(spec->ncols, 1));
 	for (int i = 0; i < nargs; i++)
+	{
 		types[i] = get_fn_expr_argtype(fcinfo->flinfo, i + 1);
+		if (types[i] != FLOAT8OID)
+			cs->nums = NULL;
+	}
 	cs->binding = featurespec_bind(spec, types, "predict");
+	if (!cs->binding->all_numeric)
+		cs->nums = NULL;
 }
 
 /* Row form: bind by column name on the first row of each row type. */
@@ -368,6 +377,16 @@ callsite_encode(CallSite *cs, FunctionCallInfo fcinfo)
 	switch (cs->mode)
 	{
 		case ARGS_POSITIONAL:
+			if (cs->nums != NULL)
+			{
+				/* float8 arguments: featurespec_encode's fast path */
+				for (int i = 0; i < spec->ncols; i++)
+				{
+					cs->isnull[i] = PG_ARGISNULL(i + 1);
+					cs->nums[i] = cs->isnull[i] ? 0.0 : PG_GETARG_FLOAT8(i + 1);
+				}
+				return featurespec_encode(cs->binding, NULL, cs->isnull, cs->nums, cs->x);
+			}
 			for (int i = 0; i < spec->ncols; i++)
 			{
 				cs->isnull[i] = PG_ARGISNULL(i + 1);

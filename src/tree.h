@@ -183,6 +183,9 @@ typedef struct Forest
 	double	   *rscale;			/* dim: buckets per unit */
 	uint8	   *rstart;			/* dim x (RANK_BUCKETS + 1): thresholds in earlier
 								 * buckets (the last: all of the feature's) */
+	/* the rank walk 32 trees at a time (tree_simd.c); NULL: not built */
+	uint16	   *snodes;
+	int32		slane[32];		/* a lane's first entry in rvalue/rleaf */
 	/* training only */
 	uint8	   *split_bin;
 	int			cap_nodes;
@@ -203,6 +206,12 @@ extern void forest_prepare_walk(Forest *f);
 #define FOREST_BLOCK 8
 extern void forest_leaves(const Forest *f, const double *x, int *leaf);
 extern double forest_sum(const Forest *f, const double *x);
+
+/* tree_simd.c: forest_sum and forest_leaves from the ranks, with AVX-512 */
+extern bool mldb_simd;
+extern void tree_simd_prepare(Forest *f);
+extern double tree_simd_sum(const Forest *f, const double *x);
+extern void tree_simd_leaves(const Forest *f, const double *x, int *leaf);
 
 extern int	forest_leaf_binned(const Forest *f, int t, const TreeData *d, int row);
 /* The leaf of tree t for x (dim slots, NaN allowed), node by node. */
