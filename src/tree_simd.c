@@ -59,75 +59,66 @@ cpu_has_avx512bw(void)
 #define SIMD_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
 
 /*
- * Candidate selection at a level: S0 loads the node vector at offset o (in
- * blocks of 32 lanes); Sd picks, for each lane, among the 2^d vectors o,
- * o + s, ..., with the decisions a (oldest), b, ... in the order they were
- * made: the vectors that differ in the newest decision are adjacent
- * (stride s), so the newest mask is applied last.
+ * The walk of a block, in three widths: all 32 lanes, or the first 16 or
+ * 8 for a last block with fewer trees, which then loads and blends a half
+ * or a quarter of the bytes (the layout is the same).  The rank lookup is
+ * the 512-bit permute in every width: a narrower vpermw indexes fewer
+ * than 32 features.
  */
-#define S_LD(lv, o) _mm512_loadu_si512((const void *) ((lv) + (Size) (o) * SIMD_BLOCK))
-#define S_BL(k, x, y) _mm512_mask_blend_epi16(k, x, y)
-#define S0(lv, o, s) S_LD(lv, o)
-#define S1(lv, o, s, a) S_BL(a, S0(lv, o, 2 * (s)), S0(lv, (o) + (s), 2 * (s)))
-#define S2(lv, o, s, a, b) S_BL(b, S1(lv, o, 2 * (s), a), S1(lv, (o) + (s), 2 * (s), a))
-#define S3(lv, o, s, a, b, c) S_BL(c, S2(lv, o, 2 * (s), a, b), S2(lv, (o) + (s), 2 * (s), a, b))
-#define S4(lv, o, s, a, b, c, d) S_BL(d, S3(lv, o, 2 * (s), a, b, c), S3(lv, (o) + (s), 2 * (s), a, b, c))
-#define S5(lv, o, s, a, b, c, d, e) S_BL(e, S4(lv, o, 2 * (s), a, b, c, d), S4(lv, (o) + (s), 2 * (s), a, b, c, d))
+#define SW_NAME simd_walk32
+#define SW_VEC __m512i
+#define SW_MASK __mmask32
+#define SW_LOAD(p) _mm512_loadu_si512((const void *) (p))
+#define SW_BLEND(k, a, b) _mm512_mask_blend_epi16(k, a, b)
+#define SW_GT(a, b) _mm512_cmpgt_epu16_mask(a, b)
+#define SW_RANKS(v) _mm512_permutexvar_epi16(v, ranks)
+#define SW_ADD(a, b) _mm512_add_epi16(a, b)
+#define SW_MASK_ADD(s, k, a, b) _mm512_mask_add_epi16(s, k, a, b)
+#define SW_ONE _mm512_set1_epi16(1)
+#define SW_ZERO _mm512_setzero_si512()
+#include "tree_simd_walk.h"
 
-/* level d's candidates start after 2^d - 1 positions */
-#define S_LEVEL(nb, d) ((nb) + (Size) ((1 << (d)) - 1) * SIMD_BLOCK)
+#define SW_NAME simd_walk16
+#define SW_VEC __m256i
+#define SW_MASK __mmask16
+#define SW_LOAD(p) _mm256_loadu_si256((const __m256i *) (p))
+#define SW_BLEND(k, a, b) _mm256_mask_blend_epi16(k, a, b)
+#define SW_GT(a, b) _mm256_cmpgt_epu16_mask(a, b)
+#define SW_RANKS(v) _mm512_castsi512_si256(_mm512_permutexvar_epi16(_mm512_castsi256_si512(v), ranks))
+#define SW_ADD(a, b) _mm256_add_epi16(a, b)
+#define SW_MASK_ADD(s, k, a, b) _mm256_mask_add_epi16(s, k, a, b)
+#define SW_ONE _mm256_set1_epi16(1)
+#define SW_ZERO _mm256_setzero_si256()
+#include "tree_simd_walk.h"
+
+#define SW_NAME simd_walk8
+#define SW_VEC __m128i
+#define SW_MASK __mmask8
+#define SW_LOAD(p) _mm_loadu_si128((const __m128i *) (p))
+#define SW_BLEND(k, a, b) _mm_mask_blend_epi16(k, a, b)
+#define SW_GT(a, b) _mm_cmpgt_epu16_mask(a, b)
+#define SW_RANKS(v) _mm512_castsi512_si128(_mm512_permutexvar_epi16(_mm512_castsi128_si512(v), ranks))
+#define SW_ADD(a, b) _mm_add_epi16(a, b)
+#define SW_MASK_ADD(s, k, a, b) _mm_mask_add_epi16(s, k, a, b)
+#define SW_ONE _mm_set1_epi16(1)
+#define SW_ZERO _mm_setzero_si128()
+#include "tree_simd_walk.h"
 
 /*
- * The 32 trees of the block whose nodes start at nb: each one's leaf
- * position (0 .. 2^depth - 1, the path's decisions as bits, the first the
- * highest) in its lane.
+ * Block b's leaf positions, in its first lanes (the rest: 0): the
+ * narrowest walk that covers the block's trees.
  */
 static pg_attribute_always_inline SIMD_TARGET __m512i
-simd_walk(const uint16 *nb, int depth, __m512i ranks)
+simd_block(const Forest *f, int b, __m512i ranks)
 {
-	const __m512i one = _mm512_set1_epi16(1);
-	__m512i		pos = _mm512_setzero_si512();
-	__m512i		node;
-	__mmask32	m0,
-				m1,
-				m2,
-				m3,
-				m4,
-				m5;
+	const uint16 *nb = f->snodes + (Size) b * ((1 << f->rdepth) - 1) * SIMD_BLOCK;
+	int			n = f->ntrees - b * SIMD_BLOCK;
 
-#define S_DECIDE(node) _mm512_cmpgt_epu16_mask(_mm512_permutexvar_epi16(node, ranks), node)
-#define S_BIT(m) (pos = _mm512_mask_add_epi16(_mm512_add_epi16(pos, pos), m, _mm512_add_epi16(pos, pos), one))
-	node = S0(S_LEVEL(nb, 0), 0, 1);
-	m0 = S_DECIDE(node);
-	S_BIT(m0);
-	if (depth == 1)
-		return pos;
-	node = S1(S_LEVEL(nb, 1), 0, 1, m0);
-	m1 = S_DECIDE(node);
-	S_BIT(m1);
-	if (depth == 2)
-		return pos;
-	node = S2(S_LEVEL(nb, 2), 0, 1, m0, m1);
-	m2 = S_DECIDE(node);
-	S_BIT(m2);
-	if (depth == 3)
-		return pos;
-	node = S3(S_LEVEL(nb, 3), 0, 1, m0, m1, m2);
-	m3 = S_DECIDE(node);
-	S_BIT(m3);
-	if (depth == 4)
-		return pos;
-	node = S4(S_LEVEL(nb, 4), 0, 1, m0, m1, m2, m3);
-	m4 = S_DECIDE(node);
-	S_BIT(m4);
-	if (depth == 5)
-		return pos;
-	node = S5(S_LEVEL(nb, 5), 0, 1, m0, m1, m2, m3, m4);
-	m5 = S_DECIDE(node);
-	S_BIT(m5);
-#undef S_DECIDE
-#undef S_BIT
-	return pos;
+	if (n > 16)
+		return simd_walk32(nb, f->rdepth, ranks);
+	if (n > 8)
+		return _mm512_zextsi256_si512(simd_walk16(nb, f->rdepth, ranks));
+	return _mm512_zextsi128_si512(simd_walk8(nb, f->rdepth, ranks));
 }
 
 /*
@@ -235,7 +226,6 @@ simd_valid(const Forest *f, int b)
 SIMD_TARGET double
 tree_simd_sum(const Forest *f, const double *x)
 {
-	const int	ninner = (1 << f->rdepth) - 1;
 	const __m512i ranks = simd_ranks(f, x);
 	const __m512i lane_lo = _mm512_loadu_si512((const void *) f->slane);
 	const __m512i lane_hi = _mm512_loadu_si512((const void *) (f->slane + 16));
@@ -246,18 +236,21 @@ tree_simd_sum(const Forest *f, const double *x)
 
 	for (int b = 0; b * SIMD_BLOCK < f->ntrees; b++)
 	{
-		__m512i		pos = simd_walk(f->snodes + (Size) b * ninner * SIMD_BLOCK, f->rdepth, ranks);
+		__m512i		pos = simd_block(f, b, ranks);
 		const double *v = f->rvalue + SIMD_ENTRY_BASE(f, b);
 		__mmask32	ok = simd_valid(f, b);
 		__m512i		lo = _mm512_add_epi32(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(pos)), 3), lane_lo);
 		__m512i		hi = _mm512_add_epi32(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(pos, 1)), 3), lane_hi);
 
 		StaticAssertStmt(FOREST_BLOCK == 8, "an entry index is position * 8 + lane");
-		/* the masked-off lanes of the last block are not read at all */
+		/* lanes without a tree are not read at all */
 		acc0 = _mm512_add_pd(acc0, SIMD_GATHER(ok, _mm512_castsi512_si256(lo), v));
 		acc1 = _mm512_add_pd(acc1, SIMD_GATHER(ok >> 8, _mm512_extracti64x4_epi64(lo, 1), v));
-		acc2 = _mm512_add_pd(acc2, SIMD_GATHER(ok >> 16, _mm512_castsi512_si256(hi), v));
-		acc3 = _mm512_add_pd(acc3, SIMD_GATHER(ok >> 24, _mm512_extracti64x4_epi64(hi, 1), v));
+		if (ok >> 16)
+		{
+			acc2 = _mm512_add_pd(acc2, SIMD_GATHER(ok >> 16, _mm512_castsi512_si256(hi), v));
+			acc3 = _mm512_add_pd(acc3, SIMD_GATHER(ok >> 24, _mm512_extracti64x4_epi64(hi, 1), v));
+		}
 	}
 	return _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(acc0, acc1), _mm512_add_pd(acc2, acc3)));
 }
@@ -265,7 +258,6 @@ tree_simd_sum(const Forest *f, const double *x)
 SIMD_TARGET void
 tree_simd_leaves(const Forest *f, const double *x, int *leaf)
 {
-	const int	ninner = (1 << f->rdepth) - 1;
 	const __m512i ranks = simd_ranks(f, x);
 
 	for (int b = 0; b * SIMD_BLOCK < f->ntrees; b++)
@@ -273,8 +265,7 @@ tree_simd_leaves(const Forest *f, const double *x, int *leaf)
 		const int32 *e = f->rleaf + SIMD_ENTRY_BASE(f, b);
 		uint16		pos[SIMD_BLOCK];
 
-		_mm512_storeu_si512((void *) pos,
-							simd_walk(f->snodes + (Size) b * ninner * SIMD_BLOCK, f->rdepth, ranks));
+		_mm512_storeu_si512((void *) pos, simd_block(f, b, ranks));
 		for (int k = 0; k < Min(SIMD_BLOCK, f->ntrees - b * SIMD_BLOCK); k++)
 			leaf[b * SIMD_BLOCK + k] = e[f->slane[k] + pos[k] * FOREST_BLOCK];
 	}
