@@ -784,7 +784,6 @@ gb_train(const TrainInput *in, TrainOutput *out)
 
 /*
  * The model's outputs: averaged leaf values (DT, RF) or raw scores (GB).
- * The walk needs x with one more slot, -Infinity (forest_prepare_walk).
  */
 static void
 tree_outputs(const TreeModel *tm, const double *x, double *out)
@@ -792,11 +791,7 @@ tree_outputs(const TreeModel *tm, const double *x, double *out)
 	const Forest *f = tm->forest;
 	int			lbuf[256];
 	int		   *leaf;
-	double		xbuf[65];
-	double	   *xe = f->dim < (int) lengthof(xbuf) ? xbuf : palloc(sizeof(double) * (f->dim + 1));
 
-	memcpy(xe, x, sizeof(double) * f->dim);
-	xe[f->dim] = -get_float8_infinity();
 	for (int j = 0; j < f->dim; j++)
 		if (isnan(x[j]))
 		{
@@ -816,13 +811,13 @@ tree_outputs(const TreeModel *tm, const double *x, double *out)
 			goto average;
 		}
 	if (f->nvalues == 1 && tm->nout == 1)
-		out[0] = forest_sum(f, xe) + tm->base[0];
+		out[0] = forest_sum(f, x) + tm->base[0];
 	else
 	{
 		for (int k = 0; k < tm->nout; k++)
 			out[k] = tm->base[k];
 		leaf = f->ntrees <= (int) lengthof(lbuf) ? lbuf : palloc(sizeof(int) * f->ntrees);
-		forest_leaves(f, xe, leaf);
+		forest_leaves(f, x, leaf);
 		for (int t = 0; t < f->ntrees; t++)
 		{
 			const double *v = f->value + (Size) leaf[t] * f->nvalues;
@@ -840,8 +835,6 @@ average:
 	if (tm->kind != TREE_GB)
 		for (int k = 0; k < tm->nout; k++)
 			out[k] /= f->ntrees;
-	if (xe != xbuf)
-		pfree(xe);
 }
 
 static void

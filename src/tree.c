@@ -1056,6 +1056,20 @@ rank_block(const Forest *f, int b, const uint8 *rank, int *leaf)
 	}
 }
 
+/*
+ * x with the slot the node walk's leaves test, x[dim] = -Infinity
+ * (forest_prepare_walk), in buf when it has room.
+ */
+static double *
+walk_input(const Forest *f, const double *x, double *buf, int buflen)
+{
+	double	   *xe = f->dim < buflen ? buf : palloc(sizeof(double) * (f->dim + 1));
+
+	memcpy(xe, x, sizeof(double) * f->dim);
+	xe[f->dim] = -get_float8_infinity();
+	return xe;
+}
+
 void
 forest_leaves(const Forest *f, const double *x, int *leaf)
 {
@@ -1064,8 +1078,13 @@ forest_leaves(const Forest *f, const double *x, int *leaf)
 
 	if (f->rdepth == 0)
 	{
+		double		xbuf[65];
+		double	   *xe = walk_input(f, x, xbuf, lengthof(xbuf));
+
 		for (int t0 = 0; t0 < f->ntrees; t0 += FOREST_BLOCK)
-			walk_leaves(f, t0, Min(FOREST_BLOCK, f->ntrees - t0), x, leaf + t0);
+			walk_leaves(f, t0, Min(FOREST_BLOCK, f->ntrees - t0), xe, leaf + t0);
+		if (xe != xbuf)
+			pfree(xe);
 		return;
 	}
 	if (f->snodes != NULL && mldb_simd)
@@ -1095,7 +1114,15 @@ forest_sum(const Forest *f, const double *x)
 	double		part[FOREST_BLOCK] = {0};
 
 	if (f->rdepth == 0)
-		return walk_sum(f, x);
+	{
+		double		xbuf[65];
+		double	   *xe = walk_input(f, x, xbuf, lengthof(xbuf));
+		double		sum = walk_sum(f, xe);
+
+		if (xe != xbuf)
+			pfree(xe);
+		return sum;
+	}
 	if (f->snodes != NULL && mldb_simd)
 		return tree_simd_sum(f, x);
 	rank = f->dim <= (int) sizeof(rbuf) ? rbuf : palloc(f->dim);

@@ -199,9 +199,9 @@ extern void forest_prepare_walk(Forest *f);
 
 /*
  * The leaf of every tree (leaf[ntrees], node indexes) for x, walked
- * FOREST_BLOCK trees in lockstep so that their dependent loads overlap;
- * x has dim + 1 slots, x[dim] = -Infinity (forest_prepare_walk), and no
- * NaN.  forest_sum adds the first leaf value of every tree.
+ * FOREST_BLOCK trees in lockstep so that their dependent loads overlap
+ * (or 32 at a time: tree_simd.c); x has dim values, no NaN.  forest_sum
+ * adds the first leaf value of every tree.
  */
 #define FOREST_BLOCK 8
 extern void forest_leaves(const Forest *f, const double *x, int *leaf);
