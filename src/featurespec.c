@@ -466,6 +466,21 @@ featurespec_datum_text(const ColumnBinding *cb, Datum d, int *len)
 }
 
 /*
+ * Numeric column i's present, finite value v into x (true), or nothing
+ * (false: NULL, NaN or infinite, for the general path to place).
+ */
+static inline bool
+numeric_put(const FeatureBinding *b, int i, bool isnull, double v, double *x)
+{
+	if (isnull || !isfinite(v))
+		return false;
+	x[b->offset[i]] = v;
+	if (b->indicator[i] >= 0)
+		x[b->indicator[i]] = 0.0;
+	return true;
+}
+
+/*
  * Encode one row into x[spec->dim].  nums, when given, holds the numeric
  * columns already converted to double and the text columns' level hashes
  * (the training pass computes both once, for the row hash: rowhash64).
@@ -485,16 +500,8 @@ featurespec_encode(const FeatureBinding *b, const Datum *values,
 	 * it for the general one below, from that column on.
 	 */
 	if (b->all_numeric && nums != NULL)
-		for (; i < spec->ncols; i++)
-		{
-			double		v = nums[i];
-
-			if (isnull[i] || !isfinite(v))
-				break;
-			x[b->offset[i]] = v;
-			if (b->indicator[i] >= 0)
-				x[b->indicator[i]] = 0.0;
-		}
+		while (i < spec->ncols && numeric_put(b, i, isnull[i], nums[i], x))
+			i++;
 
 	for (; i < spec->ncols; i++)
 	{
@@ -658,6 +665,32 @@ featurespec_bind_target(const FeatureSpec *spec, Oid type)
  * NULL or non-finite target and for a label outside the classes (which can
  * only be a hold-out row: the classes come from the training rows).
  */
+/*
+ * featurespec_encode of float8 arguments as a function call holds them
+ * (args[i] for column i; every column numeric): straight from them while
+ * they are present and finite, else through nums and isnull (ncols each)
+ * the general way.
+ */
+bool
+featurespec_encode_float8_args(const FeatureBinding *b, const NullableDatum *args,
+							   bool *isnull, double *nums, double *x)
+{
+	const int	n = b->spec->ncols;
+	int			i = 0;
+
+	Assert(b->all_numeric);
+	while (i < n && numeric_put(b, i, args[i].isnull, DatumGetFloat8(args[i].value), x))
+		i++;
+	if (i == n)
+		return true;
+	for (int k = 0; k < n; k++)
+	{
+		isnull[k] = args[k].isnull;
+		nums[k] = isnull[k] ? 0.0 : DatumGetFloat8(args[k].value);
+	}
+	return featurespec_encode(b, NULL, isnull, nums, x);
+}
+
 bool
 featurespec_encode_target(const TargetBinding *tb, Datum value, bool isnull, double *y)
 {

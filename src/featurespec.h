@@ -136,6 +136,8 @@ extern FeatureBinding *featurespec_bind(const FeatureSpec *spec, const Oid *type
 extern const char *featurespec_datum_text(const ColumnBinding *cb, Datum d, int *len);
 extern bool featurespec_encode(const FeatureBinding *b, const Datum *values,
 							   const bool *isnull, const double *nums, double *x);
+extern bool featurespec_encode_float8_args(const FeatureBinding *b, const NullableDatum *args,
+										   bool *isnull, double *nums, double *x);
 
 /* The target bound to its type: a number, or a class index. */
 typedef struct TargetBinding

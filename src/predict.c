@@ -378,15 +378,8 @@ callsite_encode(CallSite *cs, FunctionCallInfo fcinfo)
 	{
 		case ARGS_POSITIONAL:
 			if (cs->nums != NULL)
-			{
-				/* float8 arguments: featurespec_encode's fast path */
-				for (int i = 0; i < spec->ncols; i++)
-				{
-					cs->isnull[i] = PG_ARGISNULL(i + 1);
-					cs->nums[i] = cs->isnull[i] ? 0.0 : PG_GETARG_FLOAT8(i + 1);
-				}
-				return featurespec_encode(cs->binding, NULL, cs->isnull, cs->nums, cs->x);
-			}
+				return featurespec_encode_float8_args(cs->binding, &fcinfo->args[1],
+													  cs->isnull, cs->nums, cs->x);
 			for (int i = 0; i < spec->ncols; i++)
 			{
 				cs->isnull[i] = PG_ARGISNULL(i + 1);
