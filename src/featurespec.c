@@ -448,7 +448,7 @@ featurespec_datum_text(const ColumnBinding *cb, Datum d, int *len)
 	}
 	if (cb->text_like)
 	{
-		struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+		struct varlena *v = datum_packed(d);
 
 		*len = VARSIZE_ANY_EXHDR(v);
 		return VARDATA_ANY(v);

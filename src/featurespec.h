@@ -134,6 +134,18 @@ typedef struct FeatureBinding
 extern FeatureBinding *featurespec_bind(const FeatureSpec *spec, const Oid *types,
 										const char *context);
 extern const char *featurespec_datum_text(const ColumnBinding *cb, Datum d, int *len);
+/*
+ * A text-like datum as pg_detoast_datum_packed gives it, without its call
+ * for the usual in-line value (per row, per text column).
+ */
+static inline struct varlena *
+datum_packed(Datum d)
+{
+	struct varlena *p = (struct varlena *) DatumGetPointer(d);
+
+	return VARATT_IS_COMPRESSED(p) || VARATT_IS_EXTERNAL(p) ? pg_detoast_datum_packed(p) : p;
+}
+
 extern bool featurespec_encode(const FeatureBinding *b, const Datum *values,
 							   const bool *isnull, const double *nums, double *x);
 extern bool featurespec_encode_float8_args(const FeatureBinding *b, const NullableDatum *args,

@@ -682,6 +682,25 @@ dense_update(const GramAcc *acc, SparseSums *sp, int r, double y, const double *
 	return zd;
 }
 
+/*
+ * dst += src over n doubles that do not overlap: in pairs, which the
+ * compiler turns into one SSE2 add each (-O2 vectorizes no loop of
+ * unknown length).
+ */
+static inline void
+add_to(double *restrict dst, const double *restrict src, int n)
+{
+	int			k = 0;
+
+	for (; k + 2 <= n; k += 2)
+	{
+		dst[k] += src[k];
+		dst[k + 1] += src[k + 1];
+	}
+	if (k < n)
+		dst[k] += src[k];
+}
+
 /* One row in sparse mode (see GRAM_MAX_SPARSE_HOT). */
 static void
 sparse_add(GramAcc *acc, GramSlot *s, double y, const double *x, int p)
@@ -707,10 +726,8 @@ sparse_add(GramAcc *acc, GramSlot *s, double y, const double *x, int p)
 	for (int a = 0; a < nact; a++)
 	{
 		int			h = acc->active[a];
-		double	   *Sh = sp->Shd + h * nd;
 
-		for (int k = 0; k < nd; k++)
-			Sh[k] += zd[k];
+		add_to(sp->Shd + h * nd, zd, nd);
 		for (int b = a; b < nact; b++)
 		{
 			int			h2 = acc->active[b];
@@ -1005,10 +1022,8 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 	for (int a2 = 0; a2 < nact; a2++)
 	{
 		int			h = acc->active[a2];
-		double	   *Sh = sp->Shd + h * nd;
 
-		for (int k = 0; k < nd; k++)
-			Sh[k] += zd[k];
+		add_to(sp->Shd + h * nd, zd, nd);
 		for (int b2 = a2; b2 < nact; b2++)
 		{
 			int			h2 = acc->active[b2];

@@ -630,7 +630,7 @@ rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnul
 			k = (uint64) values[i];
 		else if (h->typlen[i] == -1)
 		{
-			struct varlena *p = PG_DETOAST_DATUM_PACKED(values[i]);
+			struct varlena *p = datum_packed(values[i]);
 
 			k = text_hash(VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p));
 			/* the encoder's level hash of text: computed once */
