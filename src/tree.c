@@ -29,6 +29,19 @@
 
 int			mldb_tree_memory = 256 * 1024;
 
+static const struct config_enum_entry simd_options[] = {
+	{"on", MLDB_SIMD_ON, false},
+	{"avx2", MLDB_SIMD_AVX2, false},
+	{"off", MLDB_SIMD_OFF, false},
+	{"true", MLDB_SIMD_ON, true},
+	{"false", MLDB_SIMD_OFF, true},
+	{"yes", MLDB_SIMD_ON, true},
+	{"no", MLDB_SIMD_OFF, true},
+	{"1", MLDB_SIMD_ON, true},
+	{"0", MLDB_SIMD_OFF, true},
+	{NULL, 0, false}
+};
+
 void
 mldb_tree_init(void)
 {
@@ -37,10 +50,10 @@ mldb_tree_init(void)
 							"Tree learners keep their binned training rows in memory; beyond this budget they train on a uniform row sample and say so in a NOTICE.",
 							&mldb_tree_memory, 256 * 1024, 1024, 1024 * 1024,
 							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
-	DefineCustomBoolVariable("mldb.simd",
+	DefineCustomEnumVariable("mldb.simd",
 							 "Use the CPU's vector instructions where mldb has a vector path.",
-							 "Tree ensembles of depth at most 6 on at most 32 features walk 32 trees at a time with AVX-512 where the CPU has it; off, they take the scalar walk (same results up to the order of the additions).",
-							 &mldb_simd, true, PGC_USERSET, 0, NULL, NULL, NULL);
+							 "on: the best the CPU has (tree ensembles of depth at most 6: AVX-512 on at most 32 features, else AVX2 on at most 16); avx2: AVX2 even where AVX-512 is there; off: the scalar walk.  The results are the same up to the order of the additions.",
+							 &mldb_simd, MLDB_SIMD_ON, simd_options, PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------------
@@ -1087,13 +1100,18 @@ forest_leaves(const Forest *f, const double *x, int *leaf)
 			pfree(xe);
 		return;
 	}
-	if (f->snodes != NULL && mldb_simd)
+	if (f->snodes != NULL && mldb_simd == MLDB_SIMD_ON)
 	{
 		tree_simd_leaves(f, x, leaf);
 		return;
 	}
 	rank = f->dim <= (int) sizeof(rbuf) ? rbuf : palloc(f->dim);
 	rank_of_row(f, x, rank);
+	if (f->anodes != NULL && mldb_simd != MLDB_SIMD_OFF)
+	{
+		tree_simd_leaves_avx2(f, rank, leaf);	/* dim <= 16: rank is rbuf */
+		return;
+	}
 	for (int t0 = 0; t0 < f->ntrees; t0 += FOREST_BLOCK)
 	{
 		int			e[FOREST_BLOCK];
@@ -1123,10 +1141,12 @@ forest_sum(const Forest *f, const double *x)
 			pfree(xe);
 		return sum;
 	}
-	if (f->snodes != NULL && mldb_simd)
+	if (f->snodes != NULL && mldb_simd == MLDB_SIMD_ON)
 		return tree_simd_sum(f, x);
 	rank = f->dim <= (int) sizeof(rbuf) ? rbuf : palloc(f->dim);
 	rank_of_row(f, x, rank);
+	if (f->anodes != NULL && mldb_simd != MLDB_SIMD_OFF)
+		return tree_simd_sum_avx2(f, rank);	/* dim <= 16: rank is rbuf */
 	for (int t0 = 0; t0 < f->ntrees; t0 += FOREST_BLOCK)
 	{
 		int			e[FOREST_BLOCK];

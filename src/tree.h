@@ -184,7 +184,8 @@ typedef struct Forest
 	uint8	   *rstart;			/* dim x (RANK_BUCKETS + 1): thresholds in earlier
 								 * buckets (the last: all of the feature's) */
 	/* the rank walk 32 trees at a time (tree_simd.c); NULL: not built */
-	uint16	   *snodes;
+	uint16	   *snodes;			/* AVX-512: blocks of 32 trees */
+	uint16	   *anodes;			/* AVX2: blocks of 16 trees */
 	int32		slane[32];		/* a lane's first entry in rvalue/rleaf */
 	/* training only */
 	uint8	   *split_bin;
@@ -207,11 +208,19 @@ extern void forest_prepare_walk(Forest *f);
 extern void forest_leaves(const Forest *f, const double *x, int *leaf);
 extern double forest_sum(const Forest *f, const double *x);
 
-/* tree_simd.c: forest_sum and forest_leaves from the ranks, with AVX-512 */
-extern bool mldb_simd;
+/*
+ * tree_simd.c: forest_sum and forest_leaves with AVX-512 (from x) or AVX2
+ * (from the ranks); mldb.simd chooses: on (the best built), avx2, off.
+ */
+#define MLDB_SIMD_OFF 0
+#define MLDB_SIMD_AVX2 1
+#define MLDB_SIMD_ON 2
+extern int	mldb_simd;
 extern void tree_simd_prepare(Forest *f);
 extern double tree_simd_sum(const Forest *f, const double *x);
 extern void tree_simd_leaves(const Forest *f, const double *x, int *leaf);
+extern double tree_simd_sum_avx2(const Forest *f, const uint8 *rank);
+extern void tree_simd_leaves_avx2(const Forest *f, const uint8 *rank, int *leaf);
 
 extern int	forest_leaf_binned(const Forest *f, int t, const TreeData *d, int row);
 /* The leaf of tree t for x (dim slots, NaN allowed), node by node. */

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  * tree_simd.c
- *	  The rank walk of tree ensembles (tree.c) 32 trees at a time, with
- *	  AVX-512BW, chosen at run time where the CPU has it.
+ *	  The rank walk of tree ensembles (tree.c) 32 trees at a time with
+ *	  AVX-512BW, or 16 at a time with AVX2, chosen at run time by what the
+ *	  CPU has (and mldb.simd).
  *
  * The scalar rank walk follows one node a tree and level: a dependent load
  * and a compare, about 2.5 cycles a visit however the walks of a block
@@ -21,14 +22,15 @@
  * the lane of each feature: vpermw uses the low five bits of each lane as
  * the index (the feature), and (rank(x) << 8) > (rank << 8 | feature)
  * exactly when rank(x) > rank, so neither side needs unpacking.  Hence at
- * most 32 features (one register of ranks).
+ * most 32 features (one register of ranks).  The AVX2 walk (below) is the
+ * same template with vector masks and a byte shuffle.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "tree.h"
 
-bool		mldb_simd = true;
+int			mldb_simd = MLDB_SIMD_ON;
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define TREE_SIMD 1
@@ -38,6 +40,9 @@ bool		mldb_simd = true;
 #define SIMD_BLOCK 32
 #define SIMD_MAX_DEPTH 6
 #define SIMD_MAX_DIM 32
+#define AVX2_BLOCK 16
+#define AVX2_MAX_DIM 16
+
 
 #ifdef TREE_SIMD
 
@@ -56,6 +61,19 @@ cpu_has_avx512bw(void)
 	return has;
 }
 
+static bool
+cpu_has_avx2(void)
+{
+	static int	has = -1;
+
+	if (has < 0)
+	{
+		__builtin_cpu_init();
+		has = __builtin_cpu_supports("avx2");
+	}
+	return has;
+}
+
 #define SIMD_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
 
 /*
@@ -66,6 +84,9 @@ cpu_has_avx512bw(void)
  * than 32 features.
  */
 #define SW_NAME simd_walk32
+#define SW_TARGET SIMD_TARGET
+#define SW_STRIDE SIMD_BLOCK
+#define SW_RANKS_T __m512i
 #define SW_VEC __m512i
 #define SW_MASK __mmask32
 #define SW_LOAD(p) _mm512_loadu_si512((const void *) (p))
@@ -79,6 +100,9 @@ cpu_has_avx512bw(void)
 #include "tree_simd_walk.h"
 
 #define SW_NAME simd_walk16
+#define SW_TARGET SIMD_TARGET
+#define SW_STRIDE SIMD_BLOCK
+#define SW_RANKS_T __m512i
 #define SW_VEC __m256i
 #define SW_MASK __mmask16
 #define SW_LOAD(p) _mm256_loadu_si256((const __m256i *) (p))
@@ -92,6 +116,9 @@ cpu_has_avx512bw(void)
 #include "tree_simd_walk.h"
 
 #define SW_NAME simd_walk8
+#define SW_TARGET SIMD_TARGET
+#define SW_STRIDE SIMD_BLOCK
+#define SW_RANKS_T __m512i
 #define SW_VEC __m128i
 #define SW_MASK __mmask8
 #define SW_LOAD(p) _mm_loadu_si128((const __m128i *) (p))
@@ -271,60 +298,160 @@ tree_simd_leaves(const Forest *f, const double *x, int *leaf)
 	}
 }
 
+/*
+ * The AVX2 walk, for CPUs without AVX-512: 16 trees a vector, on at most
+ * 16 features.  AVX2 has no mask registers and no unsigned 16-bit compare,
+ * and its byte shuffle looks up 16 entries: the nodes (anodes) are stored
+ * with their top bit flipped, (rank << 8 | feature) ^ 0x8000, so that the
+ * signed compare orders them as unsigned numbers; the table holds each
+ * feature's rank ^ 0x80, and the shuffle, indexed by the feature moved to
+ * the high byte (the low byte's index 0x80 gives 0), returns
+ * (rank(x) << 8) ^ 0x8000 in each lane.  The ranks are tree.c's.
+ */
+#define AVX2_TARGET __attribute__((target("avx2")))
+
+#define SW_NAME simd_walk_avx2
+#define SW_TARGET AVX2_TARGET
+#define SW_STRIDE AVX2_BLOCK
+#define SW_RANKS_T __m256i
+#define SW_VEC __m256i
+#define SW_MASK __m256i
+#define SW_LOAD(p) _mm256_loadu_si256((const __m256i *) (p))
+#define SW_BLEND(k, a, b) _mm256_blendv_epi8(a, b, k)
+#define SW_GT(a, b) _mm256_cmpgt_epi16(a, b)
+#define SW_RANKS(v) _mm256_shuffle_epi8(ranks, _mm256_or_si256(_mm256_slli_epi16(v, 8), _mm256_set1_epi16(0x80)))
+#define SW_ADD(a, b) _mm256_add_epi16(a, b)
+#define SW_MASK_ADD(s, k, a, b) _mm256_add_epi16(a, _mm256_and_si256(k, b))
+#define SW_ONE _mm256_set1_epi16(1)
+#define SW_ZERO _mm256_setzero_si256()
+#include "tree_simd_walk.h"
+
+/* the shuffle table of the AVX2 walk: rank ^ 0x80 per feature, twice */
+static pg_attribute_always_inline AVX2_TARGET __m256i
+avx2_ranks(const Forest *f, const uint8 *rank)
+{
+	uint8		t[16] = {0};
+
+	for (int j = 0; j < f->dim; j++)
+		t[j] = rank[j] ^ 0x80;
+	return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *) t));
+}
+
+/* AVX2 block b's leaf positions, and how many of its lanes hold a tree */
+static pg_attribute_always_inline AVX2_TARGET int
+avx2_block(const Forest *f, int b, __m256i ranks, uint16 *pos)
+{
+	const uint16 *nb = f->anodes + (Size) b * ((1 << f->rdepth) - 1) * AVX2_BLOCK;
+
+	_mm256_storeu_si256((__m256i *) pos, simd_walk_avx2(nb, f->rdepth, ranks));
+	return Min(AVX2_BLOCK, f->ntrees - b * AVX2_BLOCK);
+}
+
+AVX2_TARGET double
+tree_simd_sum_avx2(const Forest *f, const uint8 *rank)
+{
+	const __m256i ranks = avx2_ranks(f, rank);
+	double		part[4] = {0};
+
+	for (int b = 0; b * AVX2_BLOCK < f->ntrees; b++)
+	{
+		const double *v = f->rvalue + ((Size) b * AVX2_BLOCK << f->rdepth);
+		uint16		pos[AVX2_BLOCK];
+		int			n = avx2_block(f, b, ranks, pos);
+
+		for (int k = 0; k < n; k++)
+			part[k % 4] += v[f->slane[k] + pos[k] * FOREST_BLOCK];
+	}
+	return (part[0] + part[1]) + (part[2] + part[3]);
+}
+
+AVX2_TARGET void
+tree_simd_leaves_avx2(const Forest *f, const uint8 *rank, int *leaf)
+{
+	const __m256i ranks = avx2_ranks(f, rank);
+
+	for (int b = 0; b * AVX2_BLOCK < f->ntrees; b++)
+	{
+		const int32 *e = f->rleaf + ((Size) b * AVX2_BLOCK << f->rdepth);
+		uint16		pos[AVX2_BLOCK];
+		int			n = avx2_block(f, b, ranks, pos);
+
+		for (int k = 0; k < n; k++)
+			leaf[b * AVX2_BLOCK + k] = e[f->slane[k] + pos[k] * FOREST_BLOCK];
+	}
+}
+
 #endif							/* TREE_SIMD */
 
+#ifdef TREE_SIMD
 /*
- * Lay the rank walk's nodes out for this file's walk, when it can take
- * them (see the top of the file) and the CPU can run it.  The scalar
+ * Tree t's node at perfect position p as the vector walks hold it, rank <<
+ * 8 | feature, from the scalar rank walk's (a tree past the last: padding,
+ * always left).
+ */
+static uint16
+simd_node(const Forest *f, int t, int p)
+{
+	const int	ninner = (1 << f->rdepth) - 1;
+	const RankNode *n;
+
+	if (t >= f->ntrees)
+		return RANK_ALWAYS_LEFT << 8;
+	n = &f->rnodes[(Size) (t / FOREST_BLOCK) * ninner * FOREST_BLOCK + (Size) p * FOREST_BLOCK +
+				   t % FOREST_BLOCK];
+	return (uint16) (n->rank << 8 | n->feature);
+}
+
+/* The nodes in blocks of 'block' trees, position by position, xor flip. */
+static uint16 *
+simd_layout(const Forest *f, int block, uint16 flip)
+{
+	const int	ninner = (1 << f->rdepth) - 1;
+	int			nblocks = (f->ntrees + block - 1) / block;
+	uint16	   *out = palloc(sizeof(uint16) * (Size) nblocks * block * ninner);
+
+	for (int t = 0; t < nblocks * block; t++)
+		for (int p = 0; p < ninner; p++)
+			out[(Size) (t / block) * ninner * block + (Size) p * block + t % block] =
+				simd_node(f, t, p) ^ flip;
+	return out;
+}
+#endif
+
+/*
+ * Lay the rank walk's nodes out for this file's walks, those the forest
+ * fits (see above: depth, features) and the CPU can run.  The scalar
  * walk's arrays stay: leaves and values come from them, and the scalar
- * walk remains the one where mldb.simd is off.
+ * walk remains the one where mldb.simd is off.  Where the CPU has AVX-512
+ * the AVX2 layout is built too, for mldb.simd = avx2.
  */
 void
 tree_simd_prepare(Forest *f)
 {
 	f->snodes = NULL;
+	f->anodes = NULL;
 #ifdef TREE_SIMD
-	if (f->rdepth == 0 || f->rdepth > SIMD_MAX_DEPTH || f->dim > SIMD_MAX_DIM ||
-		!cpu_has_avx512bw())
+	if (f->rdepth == 0 || f->rdepth > SIMD_MAX_DEPTH)
 		return;
-	{
-		const int	ninner = (1 << f->rdepth) - 1;
-		int			nblocks = (f->ntrees + SIMD_BLOCK - 1) / SIMD_BLOCK;
-
-		f->snodes = palloc(sizeof(uint16) * (Size) nblocks * SIMD_BLOCK * ninner);
-		for (int t = 0; t < nblocks * SIMD_BLOCK; t++)
-			for (int p = 0; p < ninner; p++)
-			{
-				uint16		node = RANK_ALWAYS_LEFT << 8;	/* a padding tree */
-
-				if (t < f->ntrees)
-				{
-					const RankNode *n = &f->rnodes[(Size) (t / FOREST_BLOCK) * ninner * FOREST_BLOCK +
-												   (Size) p * FOREST_BLOCK + t % FOREST_BLOCK];
-
-					Assert(n->feature < SIMD_MAX_DIM);
-					node = (uint16) (n->rank << 8 | n->feature);
-				}
-				f->snodes[(Size) (t / SIMD_BLOCK) * ninner * SIMD_BLOCK + (Size) p * SIMD_BLOCK +
-						  t % SIMD_BLOCK] = node;
-			}
-		for (int k = 0; k < SIMD_BLOCK; k++)
-			f->slane[k] = (k / FOREST_BLOCK) * (FOREST_BLOCK << f->rdepth) + k % FOREST_BLOCK;
-	}
+	for (int k = 0; k < SIMD_BLOCK; k++)
+		f->slane[k] = (k / FOREST_BLOCK) * (FOREST_BLOCK << f->rdepth) + k % FOREST_BLOCK;
+	if (f->dim <= SIMD_MAX_DIM && cpu_has_avx512bw())
+		f->snodes = simd_layout(f, SIMD_BLOCK, 0);
+	if (f->dim <= AVX2_MAX_DIM && cpu_has_avx2())
+		f->anodes = simd_layout(f, AVX2_BLOCK, 0x8000);
 #endif
 }
 
 #ifndef TREE_SIMD
-double
-tree_simd_sum(const Forest *f, const double *x)
-{
-	elog(ERROR, "the vector tree walk is not built on this platform");
-	return 0;
-}
+/* Not on this platform: the layouts are never built, so never called. */
+#define SIMD_UNBUILT elog(ERROR, "the vector tree walk is not built on this platform")
 
+double
+tree_simd_sum(const Forest *f, const double *x) { SIMD_UNBUILT; return 0; }
 void
-tree_simd_leaves(const Forest *f, const double *x, int *leaf)
-{
-	elog(ERROR, "the vector tree walk is not built on this platform");
-}
+tree_simd_leaves(const Forest *f, const double *x, int *leaf) { SIMD_UNBUILT; }
+double
+tree_simd_sum_avx2(const Forest *f, const uint8 *rank) { SIMD_UNBUILT; return 0; }
+void
+tree_simd_leaves_avx2(const Forest *f, const uint8 *rank, int *leaf) { SIMD_UNBUILT; }
 #endif

@@ -4,12 +4,17 @@
  *	  by tree_simd.c once per vector width, after defining
  *
  *	  SW_NAME		the function's name
+ *	  SW_TARGET		its target attribute (the instruction set)
+ *	  SW_STRIDE		lanes between two candidate vectors in memory (the
+ *					layout's block width)
  *	  SW_VEC		the vector type (its 16-bit lanes are trees)
- *	  SW_MASK		the mask type, a bit per lane
+ *	  SW_MASK		the mask type, a lane's decision
+ *	  SW_RANKS_T	the type of the rank table argument 'ranks'
  *	  SW_LOAD(p)	a vector load
  *	  SW_BLEND(k, a, b)	b where k is set, else a
- *	  SW_GT(a, b)	the lanes where a > b, unsigned
- *	  SW_RANKS(v)	each lane's feature's rank << 8 (from 'ranks')
+ *	  SW_GT(a, b)	the lanes where a > b, as the nodes are encoded
+ *	  SW_RANKS(v)	each lane's feature's rank << 8 (from 'ranks'), encoded
+ *					as the nodes are
  *	  SW_ADD(a, b), SW_MASK_ADD(src, k, a, b), SW_ONE, SW_ZERO
  *
  * (as PostgreSQL's lib/sort_template.h); it undefines them at the end.
@@ -24,12 +29,12 @@
 
 /*
  * Candidate selection: SW_S0 loads the node vector at offset o (in
- * blocks of SIMD_BLOCK lanes); SW_Sd picks, lane by lane, among the 2^d
+ * blocks of SW_STRIDE lanes); SW_Sd picks, lane by lane, among the 2^d
  * vectors o, o + s, ..., with the decisions a (oldest), b, ... in the
  * order they were made: the vectors that differ in the newest decision
  * are adjacent (stride s), so the newest mask is applied last.
  */
-#define SW_S0(lv, o, s) SW_LOAD((lv) + (Size) (o) * SIMD_BLOCK)
+#define SW_S0(lv, o, s) SW_LOAD((lv) + (Size) (o) * SW_STRIDE)
 #define SW_S1(lv, o, s, a) SW_BLEND(a, SW_S0(lv, o, 2 * (s)), SW_S0(lv, (o) + (s), 2 * (s)))
 #define SW_S2(lv, o, s, a, b) SW_BLEND(b, SW_S1(lv, o, 2 * (s), a), SW_S1(lv, (o) + (s), 2 * (s), a))
 #define SW_S3(lv, o, s, a, b, c) SW_BLEND(c, SW_S2(lv, o, 2 * (s), a, b), SW_S2(lv, (o) + (s), 2 * (s), a, b))
@@ -37,14 +42,14 @@
 #define SW_S5(lv, o, s, a, b, c, d, e) SW_BLEND(e, SW_S4(lv, o, 2 * (s), a, b, c, d), SW_S4(lv, (o) + (s), 2 * (s), a, b, c, d))
 
 /* level d's candidates start after 2^d - 1 positions */
-#define SW_LEVEL(nb, d) ((nb) + (Size) ((1 << (d)) - 1) * SIMD_BLOCK)
+#define SW_LEVEL(nb, d) ((nb) + (Size) ((1 << (d)) - 1) * SW_STRIDE)
 
 /* a decision: rank(x) > rank exactly when (rank(x) << 8) > (rank << 8 | feature) */
 #define SW_DECIDE(node) SW_GT(SW_RANKS(node), node)
 #define SW_BIT(m) (pos = SW_MASK_ADD(SW_ADD(pos, pos), m, SW_ADD(pos, pos), SW_ONE))
 
-static pg_attribute_always_inline SIMD_TARGET SW_VEC
-SW_NAME(const uint16 *nb, int depth, __m512i ranks)
+static pg_attribute_always_inline SW_TARGET SW_VEC
+SW_NAME(const uint16 *nb, int depth, SW_RANKS_T ranks)
 {
 	SW_VEC		pos = SW_ZERO;
 	SW_VEC		node;
@@ -96,6 +101,9 @@ SW_NAME(const uint16 *nb, int depth, __m512i ranks)
 #undef SW_DECIDE
 #undef SW_BIT
 #undef SW_NAME
+#undef SW_TARGET
+#undef SW_STRIDE
+#undef SW_RANKS_T
 #undef SW_VEC
 #undef SW_MASK
 #undef SW_LOAD

@@ -1,8 +1,9 @@
--- The vector tree walk (src/tree_simd.c: 32 trees at a time with AVX-512,
--- forests of depth <= 6 on <= 32 features) against the scalar rank walk it
--- replaces (mldb.simd = off), on the same stored models: every prediction
--- and probability equal to 1e-12 relative (the only difference is the
--- order in which tree values are added).  The scalar walk itself is
+-- The vector tree walks (src/tree_simd.c, forests of depth <= 6: 32 trees
+-- at a time with AVX-512 on <= 32 features, mldb.simd = on; 16 at a time
+-- with AVX2 on <= 16 features, mldb.simd = avx2) against the scalar rank
+-- walk they replace (mldb.simd = off), on the same stored models: every
+-- prediction and probability equal to 1e-12 relative (the only difference
+-- is the order in which tree values are added).  The scalar walk itself is
 -- checked against scikit-learn in trees_reference.sql and
 -- trees_missing.sql, which run with the default, mldb.simd = on.
 --
@@ -10,14 +11,15 @@
 -- trees (45 = 32 + 13, 33, 1 tree), exactly 32 trees, each depth 1 .. 6
 -- (depth 7 keeps the scalar walk), leaves returned per tree
 -- (predict_proba of a forest, multiclass boosting), 30 features (breast
--- cancer), and a feature whose thresholds crowd one rank bucket: x5 =
+-- cancer: AVX-512 only), and a feature whose thresholds crowd one rank
+-- bucket (for the AVX-512 walk's own ranking): x5 =
 -- exp(k / 40) spans 1 .. 7e10 and the buckets are equal-width, so ~190 of
 -- its thresholds share the first bucket, where the rank is counted
--- lane by lane.  On a CPU without AVX-512 both settings take the scalar
--- walk and these still hold.
+-- lane by lane.  On a CPU without AVX-512 (AVX2) mldb.simd = on takes the
+-- next walk down, and these still hold.
 \set ON_ERROR_STOP 1
 BEGIN;
-SELECT plan(23);
+SELECT plan(36);
 \ir helpers.psql
 \ir data_breast_cancer.psql
 
@@ -50,10 +52,10 @@ SELECT lives_ok($$SELECT mldb.train('s_bc', 'gradient_boosting', 'bc', 'diagnosi
                   '{"n_estimators": 50, "max_depth": 6}')$$, 'breast cancer (30 features) trains');
 
 -- predictions (and probabilities) under one setting of mldb.simd
-CREATE FUNCTION pg_temp.outputs(simd bool)
+CREATE FUNCTION pg_temp.outputs(simd text)
 RETURNS TABLE (model text, id int, k int, v float8) LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM set_config('mldb.simd', simd::text, true);
+    PERFORM set_config('mldb.simd', simd, true);
     RETURN QUERY
     SELECT m.name, t.i, 0, mldb.predict(m.name, t.x1, t.x2, t.x3, t.x4, t.x5)
       FROM models m, ts t WHERE m.label = 'y'
@@ -66,14 +68,21 @@ BEGIN
     SELECT 's_bc', b.id, 0, mldb.predict_proba('s_bc', b, 'malignant') FROM bc b;
 END $$;
 
-CREATE TEMP TABLE vec AS SELECT * FROM pg_temp.outputs(true);
-CREATE TEMP TABLE sca AS SELECT * FROM pg_temp.outputs(false);
+CREATE TEMP TABLE vec AS SELECT * FROM pg_temp.outputs('on');
+CREATE TEMP TABLE av2 AS SELECT * FROM pg_temp.outputs('avx2');
+CREATE TEMP TABLE sca AS SELECT * FROM pg_temp.outputs('off');
 RESET mldb.simd;
 
 SELECT is((SELECT count(*) FROM vec JOIN sca USING (model, id, k)), (SELECT count(*) FROM sca),
-          'the same outputs under both settings');
+          'the same outputs under on and off');
+SELECT is((SELECT count(*) FROM av2 JOIN sca USING (model, id, k)), (SELECT count(*) FROM sca),
+          'the same outputs under avx2 and off');
 SELECT ok(max(abs(vec.v - sca.v) / greatest(abs(sca.v), 1)) <= 1e-12,
-          model || ': vector walk = scalar walk to 1e-12 relative')
+          model || ': vector walk (on) = scalar walk to 1e-12 relative')
   FROM vec JOIN sca USING (model, id, k) GROUP BY model ORDER BY model;
+SELECT ok(max(abs(av2.v - sca.v) / greatest(abs(sca.v), 1)) <= 1e-12,
+          model || ': AVX2 walk = scalar walk to 1e-12 relative')
+  FROM av2 JOIN sca USING (model, id, k) GROUP BY model ORDER BY model;
+SELECT throws_ok($$SET mldb.simd = 'avx3'$$, '22023', NULL, 'mldb.simd takes on, avx2 or off');
 SELECT * FROM finish();
 ROLLBACK;
