@@ -347,21 +347,37 @@ avx2_block(const Forest *f, int b, __m256i ranks, uint16 *pos)
 	return Min(AVX2_BLOCK, f->ntrees - b * AVX2_BLOCK);
 }
 
+/* four values v[idx] (0 where the 32-bit lanes of ok are 0) */
+#define AVX2_GATHER(v, idx, ok) \
+	_mm256_mask_i32gather_pd(_mm256_setzero_pd(), v, idx, _mm256_castsi256_pd(_mm256_cvtepi32_epi64(ok)), 8)
+
 AVX2_TARGET double
 tree_simd_sum_avx2(const Forest *f, const uint8 *rank)
 {
 	const __m256i ranks = avx2_ranks(f, rank);
-	double		part[4] = {0};
+	const __m256i lane_lo = _mm256_loadu_si256((const __m256i *) f->slane);
+	const __m256i lane_hi = _mm256_loadu_si256((const __m256i *) (f->slane + 8));
+	__m256d		acc = _mm256_setzero_pd();
+	double		part[4];
 
 	for (int b = 0; b * AVX2_BLOCK < f->ntrees; b++)
 	{
 		const double *v = f->rvalue + ((Size) b * AVX2_BLOCK << f->rdepth);
-		uint16		pos[AVX2_BLOCK];
-		int			n = avx2_block(f, b, ranks, pos);
+		const uint16 *nb = f->anodes + (Size) b * ((1 << f->rdepth) - 1) * AVX2_BLOCK;
+		__m256i		pos = simd_walk_avx2(nb, f->rdepth, ranks);
+		int			n = Min(AVX2_BLOCK, f->ntrees - b * AVX2_BLOCK);
+		__m256i		lo = _mm256_add_epi32(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(pos)), 3), lane_lo);
+		__m256i		hi = _mm256_add_epi32(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(pos, 1)), 3), lane_hi);
+		__m256i		ok_lo = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+		__m256i		ok_hi = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15));
 
-		for (int k = 0; k < n; k++)
-			part[k % 4] += v[f->slane[k] + pos[k] * FOREST_BLOCK];
+		/* four lanes a gather; lanes without a tree are masked off, not read */
+		acc = _mm256_add_pd(acc, AVX2_GATHER(v, _mm256_castsi256_si128(lo), _mm256_castsi256_si128(ok_lo)));
+		acc = _mm256_add_pd(acc, AVX2_GATHER(v, _mm256_extracti128_si256(lo, 1), _mm256_extracti128_si256(ok_lo, 1)));
+		acc = _mm256_add_pd(acc, AVX2_GATHER(v, _mm256_castsi256_si128(hi), _mm256_castsi256_si128(ok_hi)));
+		acc = _mm256_add_pd(acc, AVX2_GATHER(v, _mm256_extracti128_si256(hi, 1), _mm256_extracti128_si256(ok_hi, 1)));
 	}
+	_mm256_storeu_pd(part, acc);
 	return (part[0] + part[1]) + (part[2] + part[3]);
 }
 
