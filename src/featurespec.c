@@ -661,11 +661,6 @@ featurespec_bind_target(const FeatureSpec *spec, Oid type)
 }
 
 /*
- * y: the target value, or the class index.  False (skip the row) for a
- * NULL or non-finite target and for a label outside the classes (which can
- * only be a hold-out row: the classes come from the training rows).
- */
-/*
  * featurespec_encode of float8 arguments as a function call holds them
  * (args[i] for column i; every column numeric): straight from them while
  * they are present and finite, else through nums and isnull (ncols each)
@@ -691,6 +686,11 @@ featurespec_encode_float8_args(const FeatureBinding *b, const NullableDatum *arg
 	return featurespec_encode(b, NULL, isnull, nums, x);
 }
 
+/*
+ * y: the target value, or the class index.  False (skip the row) for a
+ * NULL or non-finite target and for a label outside the classes (which can
+ * only be a hold-out row: the classes come from the training rows).
+ */
 bool
 featurespec_encode_target(const TargetBinding *tb, Datum value, bool isnull, double *y)
 {

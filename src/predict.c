@@ -263,16 +263,18 @@ callsite_bind(CallSite *cs, FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model \"%s\" takes %d features, got %d values", cs->ref, spec->ncols, nargs),
 				 errhint("Pass the features in this order: %s; or pass the whole row.", feature_names(spec))));
-	cs->nums = palloc(sizeof(double) * Max(spec->ncols, 1));
-	for (int i = 0; i < nargs; i++)
 	{
-		types[i] = get_fn_expr_argtype(fcinfo->flinfo, i + 1);
-		if (types[i] != FLOAT8OID)
-			cs->nums = NULL;
+		bool		all_float8 = true;
+
+		for (int i = 0; i < nargs; i++)
+		{
+			types[i] = get_fn_expr_argtype(fcinfo->flinfo, i + 1);
+			all_float8 &= types[i] == FLOAT8OID;
+		}
+		cs->binding = featurespec_bind(spec, types, "predict");
+		cs->nums = all_float8 && cs->binding->all_numeric ?
+			palloc(sizeof(double) * Max(spec->ncols, 1)) : NULL;
 	}
-	cs->binding = featurespec_bind(spec, types, "predict");
-	if (!cs->binding->all_numeric)
-		cs->nums = NULL;
 }
 
 /* Row form: bind by column name on the first row of each row type. */

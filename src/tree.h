@@ -183,7 +183,7 @@ typedef struct Forest
 	double	   *rscale;			/* dim: buckets per unit */
 	uint8	   *rstart;			/* dim x (RANK_BUCKETS + 1): thresholds in earlier
 								 * buckets (the last: all of the feature's) */
-	/* the rank walk 32 trees at a time (tree_simd.c); NULL: not built */
+	/* the rank walk in vectors (tree_simd.c); NULL: not built */
 	uint16	   *snodes;			/* AVX-512: blocks of 32 trees */
 	uint16	   *anodes;			/* AVX2: blocks of 16 trees */
 	int32		slane[32];		/* a lane's first entry in rvalue/rleaf */
@@ -201,7 +201,7 @@ extern void forest_prepare_walk(Forest *f);
 /*
  * The leaf of every tree (leaf[ntrees], node indexes) for x, walked
  * FOREST_BLOCK trees in lockstep so that their dependent loads overlap
- * (or 32 at a time: tree_simd.c); x has dim values, no NaN.  forest_sum
+ * (or 32 / 16 at a time: tree_simd.c); x has dim values, no NaN.  forest_sum
  * adds the first leaf value of every tree.
  */
 #define FOREST_BLOCK 8

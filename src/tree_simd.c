@@ -337,14 +337,11 @@ avx2_ranks(const Forest *f, const uint8 *rank)
 	return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *) t));
 }
 
-/* AVX2 block b's leaf positions, and how many of its lanes hold a tree */
-static pg_attribute_always_inline AVX2_TARGET int
-avx2_block(const Forest *f, int b, __m256i ranks, uint16 *pos)
+/* AVX2 block b's leaf positions (as simd_block) */
+static pg_attribute_always_inline AVX2_TARGET __m256i
+avx2_block(const Forest *f, int b, __m256i ranks)
 {
-	const uint16 *nb = f->anodes + (Size) b * ((1 << f->rdepth) - 1) * AVX2_BLOCK;
-
-	_mm256_storeu_si256((__m256i *) pos, simd_walk_avx2(nb, f->rdepth, ranks));
-	return Min(AVX2_BLOCK, f->ntrees - b * AVX2_BLOCK);
+	return simd_walk_avx2(f->anodes + (Size) b * ((1 << f->rdepth) - 1) * AVX2_BLOCK, f->rdepth, ranks);
 }
 
 /* four values v[idx] (0 where the 32-bit lanes of ok are 0) */
@@ -363,8 +360,7 @@ tree_simd_sum_avx2(const Forest *f, const uint8 *rank)
 	for (int b = 0; b * AVX2_BLOCK < f->ntrees; b++)
 	{
 		const double *v = f->rvalue + ((Size) b * AVX2_BLOCK << f->rdepth);
-		const uint16 *nb = f->anodes + (Size) b * ((1 << f->rdepth) - 1) * AVX2_BLOCK;
-		__m256i		pos = simd_walk_avx2(nb, f->rdepth, ranks);
+		__m256i		pos = avx2_block(f, b, ranks);
 		int			n = Min(AVX2_BLOCK, f->ntrees - b * AVX2_BLOCK);
 		__m256i		lo = _mm256_add_epi32(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(pos)), 3), lane_lo);
 		__m256i		hi = _mm256_add_epi32(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(pos, 1)), 3), lane_hi);
@@ -390,16 +386,13 @@ tree_simd_leaves_avx2(const Forest *f, const uint8 *rank, int *leaf)
 	{
 		const int32 *e = f->rleaf + ((Size) b * AVX2_BLOCK << f->rdepth);
 		uint16		pos[AVX2_BLOCK];
-		int			n = avx2_block(f, b, ranks, pos);
 
-		for (int k = 0; k < n; k++)
+		_mm256_storeu_si256((__m256i *) pos, avx2_block(f, b, ranks));
+		for (int k = 0; k < Min(AVX2_BLOCK, f->ntrees - b * AVX2_BLOCK); k++)
 			leaf[b * AVX2_BLOCK + k] = e[f->slane[k] + pos[k] * FOREST_BLOCK];
 	}
 }
 
-#endif							/* TREE_SIMD */
-
-#ifdef TREE_SIMD
 /*
  * Tree t's node at perfect position p as the vector walks hold it, rank <<
  * 8 | feature, from the scalar rank walk's (a tree past the last: padding,
