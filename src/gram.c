@@ -17,6 +17,9 @@
 
 #include <cblas.h>
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "gram.h"
 #include "common/hashfn.h"
@@ -188,6 +191,8 @@ typedef struct GramAcc
 	int			nd;
 	int			nh;
 	int		   *dense;			/* nd slot numbers */
+	int			ndx;			/* the leading ones from x (then the target) */
+	bool		dense_run;		/* those are consecutive slots of x */
 	int		   *hotpos;			/* per slot: index among one-hot slots, or -1 */
 	int		   *densepos;		/* per slot: index among dense slots, or -1 */
 	int		   *active;			/* scratch: the set one-hot slots of a row */
@@ -495,6 +500,18 @@ moments_merge(Moments *a, const Moments *b)
 	pfree(d);
 }
 
+/* ndx and dense_run, once dense[] is known (p: the spec's dim) */
+static void
+dense_layout(GramAcc *acc, int p)
+{
+	acc->ndx = 0;
+	while (acc->ndx < acc->nd && acc->dense[acc->ndx] < p)
+		acc->ndx++;
+	acc->dense_run = true;
+	for (int k = 1; k < acc->ndx; k++)
+		acc->dense_run &= acc->dense[k] == acc->dense[0] + k;
+}
+
 static void *
 gram_create(const PassCtx *ctx)
 {
@@ -590,6 +607,7 @@ gram_create(const PassCtx *ctx)
 				}
 		}
 		dyn->batch_stats = dyn->nnum <= 64;
+		dense_layout(acc, spec->dim);
 		return acc;
 	}
 	for (int s = 0; s < acc->nslots; s++)
@@ -638,6 +656,7 @@ gram_create(const PassCtx *ctx)
 				acc->dense[d++] = j;
 			}
 		}
+		dense_layout(acc, spec->dim);
 	}
 	return acc;
 }
@@ -667,37 +686,57 @@ static double *
 dense_update(const GramAcc *acc, SparseSums *sp, int r, double y, const double *x, int p)
 {
 	int			nd = acc->nd;
+	int			k = 0;
 	double	   *zd = sp->zbuf + (Size) r * nd;
+	double	   *restrict zsum = sp->zsum;
+	const double *restrict shift = sp->shift;
 
-	for (int k = 0; k < nd; k++)
+	if (r == 0)
+		for (int c = 0; c < nd; c++)
+			sp->shift[c] = acc->dense[c] < p ? x[acc->dense[c]] : y;
+	if (acc->dense_run)
+	{
+		const double *xs = x + (acc->ndx > 0 ? acc->dense[0] : 0);
+
+#ifdef __SSE2__
+		for (; k + 2 <= acc->ndx; k += 2)
+		{
+			__m128d		z = _mm_sub_pd(_mm_loadu_pd(xs + k), _mm_loadu_pd(shift + k));
+
+			_mm_storeu_pd(zd + k, z);
+			_mm_storeu_pd(zsum + k, _mm_add_pd(_mm_loadu_pd(zsum + k), z));
+		}
+#endif
+		for (; k < acc->ndx; k++)
+		{
+			zd[k] = xs[k] - shift[k];
+			zsum[k] += zd[k];
+		}
+	}
+	for (; k < nd; k++)
 	{
 		int			j = acc->dense[k];
-		double		v = j < p ? x[j] : y;
 
-		if (r == 0)
-			sp->shift[k] = v;
-		zd[k] = v - sp->shift[k];
-		sp->zsum[k] += zd[k];
+		zd[k] = (j < p ? x[j] : y) - shift[k];
+		zsum[k] += zd[k];
 	}
 	return zd;
 }
 
 /*
- * dst += src over n doubles that do not overlap: in pairs, which the
- * compiler turns into one SSE2 add each (-O2 vectorizes no loop of
- * unknown length).
+ * dst += src over n doubles that do not overlap, two at a time: the
+ * compiler (-O2) neither vectorizes this loop nor pairs its scalar adds.
  */
 static inline void
 add_to(double *restrict dst, const double *restrict src, int n)
 {
 	int			k = 0;
 
+#ifdef __SSE2__
 	for (; k + 2 <= n; k += 2)
-	{
-		dst[k] += src[k];
-		dst[k + 1] += src[k + 1];
-	}
-	if (k < n)
+		_mm_storeu_pd(dst + k, _mm_add_pd(_mm_loadu_pd(dst + k), _mm_loadu_pd(src + k)));
+#endif
+	for (; k < n; k++)
 		dst[k] += src[k];
 }
 

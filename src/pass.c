@@ -515,19 +515,23 @@ rowhash_bind(const Oid *types, int nargs)
 {
 	RowHasher  *h = palloc(sizeof(RowHasher));
 
+	Assert(nargs <= FUNC_MAX_ARGS);
 	h->nargs = nargs;
 	h->conv = palloc(sizeof(NumericConv) * Max(nargs, 1));
-	h->is_float8 = palloc(sizeof(bool) * Max(nargs, 1));
 	h->salt = palloc(sizeof(uint64) * Max(nargs, 1));
-	h->all_float8 = true;
+	h->float8_cols = palloc(sizeof(int) * Max(nargs, 1));
+	h->other_cols = palloc(sizeof(int) * Max(nargs, 1));
+	h->nfloat8 = h->nother = 0;
 	h->typlen = palloc(sizeof(int16) * Max(nargs, 1));
 	h->typbyval = palloc(sizeof(bool) * Max(nargs, 1));
 	h->labelout = palloc0(sizeof(FmgrInfo *) * Max(nargs, 1));
 	for (int i = 0; i < nargs; i++)
 	{
 		h->conv[i] = featurespec_numeric_conv(types[i]);
-		h->is_float8[i] = getBaseType(types[i]) == FLOAT8OID;
-		h->all_float8 &= h->is_float8[i];
+		if (getBaseType(types[i]) == FLOAT8OID)
+			h->float8_cols[h->nfloat8++] = i;
+		else
+			h->other_cols[h->nother++] = i;
 		h->salt[i] = UINT64CONST(0xbf58476d1ce4e5b9) * (uint64) (i + 1);
 		get_typlenbyval(types[i], &h->typlen[i], &h->typbyval[i]);
 
@@ -572,6 +576,17 @@ float8_key(double v)
 	return k;
 }
 
+/* sum of mix64(keys[i] ^ salt[i]) */
+static uint64
+mix_sum(const uint64 *keys, const uint64 *salt, int n)
+{
+	uint64		acc = 0;
+
+	for (int i = 0; i < n; i++)
+		acc += mix64(keys[i] ^ salt[i]);
+	return acc;
+}
+
 #define NULL_KEY UINT64CONST(0x6a09e667f3bcc909)	/* a NULL's key */
 
 /*
@@ -585,69 +600,68 @@ uint64
 rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnull,
 		  double *nums)
 {
+	uint64		keys[FUNC_MAX_ARGS];	/* a call has no more arguments */
 	uint64		acc = (uint64) seed * UINT64CONST(0x9e3779b97f4a7c15);
 
 	/*
-	 * Each value is mixed on its own (with its position, so that swapped
-	 * values differ) and the results summed, so the multiplications of
-	 * different columns do not wait on each other; one final mix spreads
-	 * the sum.  All-float8 rows (the common numeric table) take a loop
-	 * without type dispatch, which the compiler can unroll; same hash.
+	 * Each value has a key, mixed on its own (with its position, so that
+	 * swapped values differ) and the results summed, so the multiplications
+	 * of different columns do not wait on each other; one final mix spreads
+	 * the sum.  The keys first, float8 columns (the common numeric table)
+	 * in a loop without type dispatch, then the others; then the mixing,
+	 * in one loop without branches.
 	 */
-	if (h->all_float8)
+	for (int j = 0; j < h->nfloat8; j++)
 	{
-		for (int i = 0; i < h->nargs; i++)
-		{
-			double		v = DatumGetFloat8(values[i]);
+		int			i = h->float8_cols[j];
+		double		v = DatumGetFloat8(values[i]);
 
-			if (nums != NULL)
-				nums[i] = v;
-			acc += mix64((isnull[i] ? NULL_KEY : float8_key(v)) ^ h->salt[i]);
-		}
-		return mix64(acc);
+		if (nums != NULL)
+			nums[i] = v;
+		keys[i] = isnull[i] ? NULL_KEY : float8_key(v);
 	}
-	for (int i = 0; i < h->nargs; i++)
+	for (int j = 0; j < h->nother; j++)
 	{
-		uint64		k;
+		int			i = h->other_cols[j];
 
 		if (isnull[i])
-			k = NULL_KEY;
+			keys[i] = NULL_KEY;
 		else if (h->conv[i] != NULL)
 		{
-			double		v = h->is_float8[i] ? DatumGetFloat8(values[i]) : h->conv[i] (values[i]);
+			double		v = h->conv[i] (values[i]);
 
 			if (nums != NULL)
 				nums[i] = v;
-			k = float8_key(v);
+			keys[i] = float8_key(v);
 		}
 		else if (h->labelout[i] != NULL)
 		{
 			char	   *s = OutputFunctionCall(h->labelout[i], values[i]);
 
-			k = hash_bytes_extended((unsigned char *) s, strlen(s), 0);
+			keys[i] = hash_bytes_extended((unsigned char *) s, strlen(s), 0);
 		}
 		else if (h->typbyval[i])
-			k = (uint64) values[i];
+			keys[i] = (uint64) values[i];
 		else if (h->typlen[i] == -1)
 		{
 			struct varlena *p = datum_packed(values[i]);
 
-			k = text_hash(VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p));
+			keys[i] = text_hash(VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p));
 			/* the encoder's level hash of text: computed once */
 			if (nums != NULL)
-				nums[i] = featurespec_level_hash_of(k);
+				nums[i] = featurespec_level_hash_of(keys[i]);
 		}
 		else if (h->typlen[i] == -2)
 		{
 			char	   *s = DatumGetCString(values[i]);
 
-			k = hash_bytes_extended((unsigned char *) s, strlen(s), 0);
+			keys[i] = hash_bytes_extended((unsigned char *) s, strlen(s), 0);
 		}
 		else
-			k = hash_bytes_extended((unsigned char *) DatumGetPointer(values[i]), h->typlen[i], 0);
-		acc += mix64(k ^ h->salt[i]);
+			keys[i] = hash_bytes_extended((unsigned char *) DatumGetPointer(values[i]),
+										  h->typlen[i], 0);
 	}
-	return mix64(acc);
+	return mix64(acc + mix_sum(keys, h->salt, h->nargs));
 }
 
 /*

@@ -108,8 +108,10 @@ typedef struct RowHasher
 {
 	int			nargs;
 	NumericConv *conv;			/* NULL for non-numeric types */
-	bool	   *is_float8;		/* float8 (or a domain over it): no call */
-	bool		all_float8;		/* every column: rowhash64's fast loop */
+	int			nfloat8;		/* float8 (or domains over it): no dispatch */
+	int		   *float8_cols;
+	int			nother;			/* then the rest */
+	int		   *other_cols;
 	uint64	   *salt;			/* per column: mixed in with its position */
 	int16	   *typlen;
 	bool	   *typbyval;
