@@ -179,6 +179,11 @@ typedef struct DynState
 	int		   *num_dense;		/* nnum: its dense index (zbuf column) */
 	int			y_dense;		/* the target's dense index, or -1 */
 	bool		batch_stats;
+	int		   *num_x;			/* nnum: its slot in x */
+	int		   *num_ind;		/* nnum: its missing flag's slot in x, or -1 */
+	bool		num_run;		/* both consecutive: dyn_range's SSE2 loop */
+	double	  **bmin;			/* per split slot, nnum: the batch's range, */
+	double	  **bmax;			/* into stat at the flush */
 } DynState;
 
 typedef struct GramAcc
@@ -242,9 +247,10 @@ dense_fold(const GramAcc *acc, SparseSums *sp, int b)
  * sums of the present values' shifted values, from the batch buffer.
  */
 static void
-dyn_batch_stats(const GramAcc *acc, const SparseSums *sp, NumStat *st, int b)
+dyn_batch_stats(const GramAcc *acc, const SparseSums *sp, int slot, int b)
 {
 	const DynState *dyn = acc->dyn;
+	NumStat    *st = dyn->stat[slot];
 	int			nd = acc->nd;
 
 	for (int u = -1; u < dyn->nnum; u++)
@@ -253,6 +259,13 @@ dyn_batch_stats(const GramAcc *acc, const SparseSums *sp, NumStat *st, int b)
 		NumStat    *t = u < 0 ? &st[0] : &st[1 + dyn->num_col[u]];
 		NumStat		bs = {0, 0, 0, 0, 0, t->min, t->max};
 
+		if (u >= 0)
+		{
+			bs.min = Min(bs.min, dyn->bmin[slot][u]);
+			bs.max = Max(bs.max, dyn->bmax[slot][u]);
+			dyn->bmin[slot][u] = INFINITY;
+			dyn->bmax[slot][u] = -INFINITY;
+		}
 		if (k < 0)
 			continue;
 		bs.shift = sp->shift[k];
@@ -283,7 +296,7 @@ dyn_to_batch(const GramAcc *acc, GramSlot *s, double *bmean)
 
 	dense_fold(acc, sp, s->nbuf);
 	if (acc->dyn->batch_stats && s != &acc->slots[PASS_HOLDOUT_SLOT])
-		dyn_batch_stats(acc, sp, acc->dyn->stat[s - acc->slots], s->nbuf);
+		dyn_batch_stats(acc, sp, s - acc->slots, s->nbuf);
 	for (int i = 0; i < m; i++)
 	{
 		if (i < nd)
@@ -607,6 +620,30 @@ gram_create(const PassCtx *ctx)
 				}
 		}
 		dyn->batch_stats = dyn->nnum <= 64;
+		dyn->num_x = palloc(sizeof(int) * Max(dyn->nnum, 1));
+		dyn->num_ind = palloc(sizeof(int) * Max(dyn->nnum, 1));
+		dyn->num_run = dyn->nnum > 0;
+		for (int u = 0; u < dyn->nnum; u++)
+		{
+			const FeatureColumn *c = &spec->cols[dyn->num_col[u]];
+
+			dyn->num_x[u] = c->offset;
+			dyn->num_ind[u] = c->missing == MISSING_INDICATOR ? c->indicator : -1;
+			dyn->num_run &= dyn->num_x[u] == dyn->num_x[0] + u &&
+				dyn->num_ind[0] >= 0 && dyn->num_ind[u] == dyn->num_ind[0] + u;
+		}
+		dyn->bmin = palloc(sizeof(double *) * acc->nslots);
+		dyn->bmax = palloc(sizeof(double *) * acc->nslots);
+		for (int s = 0; s < acc->nslots; s++)
+		{
+			dyn->bmin[s] = palloc(sizeof(double) * Max(dyn->nnum, 1));
+			dyn->bmax[s] = palloc(sizeof(double) * Max(dyn->nnum, 1));
+			for (int u = 0; u < dyn->nnum; u++)
+			{
+				dyn->bmin[s][u] = INFINITY;
+				dyn->bmax[s][u] = -INFINITY;
+			}
+		}
 		dense_layout(acc, spec->dim);
 		return acc;
 	}
@@ -965,6 +1002,65 @@ numeric_missing(const FeatureColumn *c, const double *x, bool isnull)
 	return c->missing == MISSING_INDICATOR ? x[c->indicator] != 0 : isnull;
 }
 
+/*
+ * A training row's numeric values into its slot's batch range (bmin,
+ * bmax); returns the mask of its missing ones (bit u: numeric u).
+ */
+static inline uint64
+dyn_range(DynState *dyn, int slot, const double *x, const bool *isnull)
+{
+	double	   *restrict lo = dyn->bmin[slot];
+	double	   *restrict hi = dyn->bmax[slot];
+	uint64		mask = 0;
+	int			u = 0;
+
+	if (dyn->num_run)
+	{
+		/* the usual layout: values, and their flags, side by side in x */
+		const double *xv = x + dyn->num_x[0];
+		const double *xm = x + dyn->num_ind[0];
+
+#ifdef __SSE2__
+		for (; u + 2 <= dyn->nnum; u += 2)
+		{
+			__m128d		v = _mm_loadu_pd(xv + u);
+			__m128d		miss = _mm_cmpneq_pd(_mm_loadu_pd(xm + u), _mm_setzero_pd());
+			__m128d		l = _mm_loadu_pd(lo + u);
+			__m128d		h = _mm_loadu_pd(hi + u);
+
+			/* min(v, l) is v < l ? v : l, as below; a missing value keeps l */
+			_mm_storeu_pd(lo + u, _mm_or_pd(_mm_and_pd(miss, l), _mm_andnot_pd(miss, _mm_min_pd(v, l))));
+			_mm_storeu_pd(hi + u, _mm_or_pd(_mm_and_pd(miss, h), _mm_andnot_pd(miss, _mm_max_pd(v, h))));
+			mask |= (uint64) _mm_movemask_pd(miss) << u;
+		}
+#endif
+		for (; u < dyn->nnum; u++)
+		{
+			if (xm[u] != 0)
+				mask |= UINT64CONST(1) << u;
+			else
+			{
+				lo[u] = xv[u] < lo[u] ? xv[u] : lo[u];
+				hi[u] = xv[u] > hi[u] ? xv[u] : hi[u];
+			}
+		}
+		return mask;
+	}
+	for (; u < dyn->nnum; u++)
+	{
+		double		v = x[dyn->num_x[u]];
+
+		if (dyn->num_ind[u] >= 0 ? x[dyn->num_ind[u]] != 0 : isnull[dyn->num_col[u]])
+			mask |= UINT64CONST(1) << u;
+		else
+		{
+			lo[u] = v < lo[u] ? v : lo[u];
+			hi[u] = v > hi[u] ? v : hi[u];
+		}
+	}
+	return mask;
+}
+
 static void
 dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 rowhash,
 		double y, const double *x, const Datum *values, const bool *isnull)
@@ -1033,28 +1129,13 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 	{
 		/* min and max now (exact values), the rest at the flush */
 		NumStat    *st = dyn->stat[slot];
-		uint64		mask = 0;
 
 		if (ctx->spec->target != NULL)
 		{
 			st[0].min = y < st[0].min ? y : st[0].min;
 			st[0].max = y > st[0].max ? y : st[0].max;
 		}
-		for (int u = 0; u < dyn->nnum; u++)
-		{
-			const FeatureColumn *c = &ctx->spec->cols[dyn->num_col[u]];
-			NumStat    *t = &st[1 + dyn->num_col[u]];
-			double		v = x[c->offset];
-
-			if (numeric_missing(c, x, isnull[dyn->num_col[u]]))
-			{
-				mask |= UINT64CONST(1) << u;
-				continue;
-			}
-			t->min = v < t->min ? v : t->min;
-			t->max = v > t->max ? v : t->max;
-		}
-		sp->nullmask[s->nbuf] = mask;
+		sp->nullmask[s->nbuf] = dyn_range(dyn, slot, x, isnull);
 	}
 	hc = dyn->hcap;
 	zd = dense_update(acc, sp, s->nbuf, y, x, p);
