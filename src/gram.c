@@ -1091,9 +1091,12 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 	int			p = ctx->spec->dim;
 	double	   *zd;
 
+	/* without a branch: a missing value is a coin toss for the predictor */
 	for (int h = 0; h < dyn->nind; h++)
-		if (x[dyn->indslot[h]] != 0)
-			acc->active[nact++] = h;
+	{
+		acc->active[nact] = h;
+		nact += x[dyn->indslot[h]] != 0;
+	}
 	for (int k = 0; k < dyn->ndyn; k++)
 	{
 		int			i = dyn->cols[k].col;
