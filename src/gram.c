@@ -244,7 +244,9 @@ dense_fold(const GramAcc *acc, SparseSums *sp, int b)
 /*
  * Dynamic mode: a training slot's batch into the profile (DynState
  * batch_stats): per numeric column and the target, the count, nulls and
- * sums of the present values' shifted values, from the batch buffer.
+ * sums of the present values' shifted values, from the batch buffer.  Row
+ * by row, so that the columns' sums do not wait on each other; a missing
+ * value adds 0 (times 0.0, without a branch), as it always did.
  */
 static void
 dyn_batch_stats(const GramAcc *acc, const SparseSums *sp, int slot, int b)
@@ -252,14 +254,40 @@ dyn_batch_stats(const GramAcc *acc, const SparseSums *sp, int slot, int b)
 	const DynState *dyn = acc->dyn;
 	NumStat    *st = dyn->stat[slot];
 	int			nd = acc->nd;
+	int			nn = dyn->nnum;
+	int			yk = dyn->y_dense;
+	double		cnt[64] = {0},
+				s1[65] = {0},
+				s2[65] = {0};
 
-	for (int u = -1; u < dyn->nnum; u++)
+	Assert(nn <= 64);			/* batch_stats */
+	for (int r = 0; r < b; r++)
 	{
-		int			k = u < 0 ? dyn->y_dense : dyn->num_dense[u];
-		NumStat    *t = u < 0 ? &st[0] : &st[1 + dyn->num_col[u]];
+		const double *z = sp->zbuf + (Size) r * nd;
+		uint64		present = ~sp->nullmask[r];
+
+		for (int u = 0; u < nn; u++)
+		{
+			double		keep = (double) ((present >> u) & 1);
+			double		v = keep * z[dyn->num_dense[u]];
+
+			cnt[u] += keep;
+			s1[u] += v;
+			s2[u] += v * v;
+		}
+		if (yk >= 0)
+		{
+			s1[nn] += z[yk];
+			s2[nn] += z[yk] * z[yk];
+		}
+	}
+	for (int u = 0; u <= nn; u++)
+	{
+		int			k = u < nn ? dyn->num_dense[u] : yk;
+		NumStat    *t = u < nn ? &st[1 + dyn->num_col[u]] : &st[0];
 		NumStat		bs = {0, 0, 0, 0, 0, t->min, t->max};
 
-		if (u >= 0)
+		if (u < nn)
 		{
 			bs.min = Min(bs.min, dyn->bmin[slot][u]);
 			bs.max = Max(bs.max, dyn->bmax[slot][u]);
@@ -268,17 +296,11 @@ dyn_batch_stats(const GramAcc *acc, const SparseSums *sp, int slot, int b)
 		}
 		if (k < 0)
 			continue;
+		bs.n = u < nn ? cnt[u] : b;
+		bs.nulls = b - bs.n;
 		bs.shift = sp->shift[k];
-		for (int r = 0; r < b; r++)
-		{
-			double		z = sp->zbuf[r * nd + k];
-			bool		miss = u >= 0 && (sp->nullmask[r] >> u) & 1;
-
-			bs.nulls += miss;
-			bs.n += !miss;
-			bs.s1 += miss ? 0.0 : z;
-			bs.s2 += miss ? 0.0 : z * z;
-		}
+		bs.s1 = s1[u];
+		bs.s2 = s2[u];
 		numstat_merge(t, &bs);
 	}
 }
