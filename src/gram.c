@@ -334,23 +334,28 @@ dyn_to_batch(const GramAcc *acc, GramSlot *s, double *bmean)
 			bmean[i] = mu[i];
 		}
 	}
+	/* the upper triangle by blocks: dense x dense, dense x hot, hot x hot */
 	for (int i = 0; i < m; i++)
-		for (int j = i; j < m; j++)
-		{
-			double		r;
+	{
+		double	   *Mi = s->mo.M + (Size) i * m;
+		double		c = nb * mu[i];
+		int			j = i;
 
-			if (j < nd)
-				r = sp->Sdd[i * nd + j];
-			else if (i >= nd)
-				r = sp->Shh[(i - nd) * hc + (j - nd)];
-			else
-				r = sp->Shd[(j - nd) * nd + i];
-			s->mo.M[i * m + j] += r - nb * mu[i] * mu[j];
-		}
+		for (; j < nd; j++)
+			Mi[j] += sp->Sdd[i * nd + j] - c * mu[j];
+		if (i < nd)
+			for (; j < m; j++)
+				Mi[j] += sp->Shd[(j - nd) * nd + i] - c * mu[j];
+		else
+			for (const double *Shh = sp->Shh + (i - nd) * hc - nd; j < m; j++)
+				Mi[j] += Shh[j] - c * mu[j];
+	}
+	/* only the slots in use were written */
 	memset(sp->zsum, 0, sizeof(double) * nd);
 	memset(sp->Sdd, 0, sizeof(double) * nd * nd);
-	memset(sp->Shd, 0, sizeof(double) * hc * nd);
-	memset(sp->Shh, 0, sizeof(double) * hc * hc);
+	memset(sp->Shd, 0, sizeof(double) * (m - nd) * nd);
+	for (int h = 0; h < m - nd; h++)
+		memset(sp->Shh + h * hc + h, 0, sizeof(double) * (m - nd - h));
 	pfree(mu);
 }
 

@@ -127,7 +127,8 @@ extern uint64 rowhash_sample_key(uint64 hash);
 static inline double
 rowhash_unit(uint64 hash)
 {
-	return (double) (hash >> 11) * (1.0 / 9007199254740992.0);
+	/* < 2^53 as a signed integer too: one conversion instruction */
+	return (double) (int64) (hash >> 11) * (1.0 / 9007199254740992.0);
 }
 
 /* The split slot of a row whose split value is u (PASS_HOLDOUT_SLOT, or a fold). */
