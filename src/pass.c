@@ -204,6 +204,21 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 	}
 
 	st->rows_seen++;
+
+	/*
+	 * The split first: hold-out rows never reach a kind that skips them.
+	 * Without a split, folds or sampling there is nothing to hash, only
+	 * the arguments to copy (the hash copies them as it reads them).
+	 */
+	if (st->ctx->test_size > 0 || st->ctx->nfolds > 1 || st->kind->needs_rowhash ||
+		st->sample != NULL)
+	{
+		hash = rowhash64(st->hasher, st->ctx->seed, fcinfo->args + 2, st->values, st->isnull,
+						 st->nums);
+		nums = st->nums;
+		slot = pass_slot_of(st->ctx, rowhash_unit(hash));
+	}
+	else
 	{
 		/* local pointers: the stores cannot alias them, so no reloads */
 		const NullableDatum *args = fcinfo->args + 2;
@@ -215,21 +230,6 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 			isnull[i] = args[i].isnull;
 			values[i] = args[i].isnull ? (Datum) 0 : args[i].value;
 		}
-	}
-
-	/*
-	 * The split first: hold-out rows never reach a kind that skips them.
-	 * Without a split, folds or sampling there is nothing to hash.
-	 */
-	if (st->ctx->test_size > 0 || st->ctx->nfolds > 1 || st->kind->needs_rowhash ||
-		st->sample != NULL)
-	{
-		hash = rowhash64(st->hasher, st->ctx->seed, st->values, st->isnull, st->nums);
-		nums = st->nums;
-		slot = pass_slot_of(st->ctx, rowhash_unit(hash));
-	}
-	else
-	{
 		hash = 0;
 		slot = 1;
 	}
@@ -590,15 +590,17 @@ mix_sum(const uint64 *keys, const uint64 *salt, int n)
 #define NULL_KEY UINT64CONST(0x6a09e667f3bcc909)	/* a NULL's key */
 
 /*
- * A 64-bit hash of the seed and the row's values.  Numeric values are
- * hashed through their float8 value, so the split does not depend on
- * whether a column is integer or numeric, or on which process scans it.
- * nums, when given, gets each numeric value as a double and each varlena
- * value's level hash (featurespec_encode reuses both).
+ * A 64-bit hash of the seed and the row's values args[h->nargs].  Numeric
+ * values are hashed through their float8 value, so the split does not
+ * depend on whether a column is integer or numeric, or on which process
+ * scans it.  The values are copied into values and isnull as they are read
+ * (a NULL's value as 0).  nums, when given, gets each numeric value as a
+ * double and each varlena value's level hash (featurespec_encode reuses
+ * both).
  */
 uint64
-rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnull,
-		  double *nums)
+rowhash64(const RowHasher *h, int64 seed, const NullableDatum *args, Datum *restrict values,
+		  bool *restrict isnull, double *restrict nums)
 {
 	uint64		keys[FUNC_MAX_ARGS];	/* a call has no more arguments */
 	uint64		acc = (uint64) seed * UINT64CONST(0x9e3779b97f4a7c15);
@@ -614,7 +616,11 @@ rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnul
 	for (int j = 0; j < h->nfloat8; j++)
 	{
 		int			i = h->float8_cols[j];
-		double		v = DatumGetFloat8(values[i]);
+		double		v;
+
+		isnull[i] = args[i].isnull;
+		values[i] = args[i].isnull ? (Datum) 0 : args[i].value;
+		v = DatumGetFloat8(values[i]);
 
 		if (nums != NULL)
 			nums[i] = v;
@@ -624,6 +630,8 @@ rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnul
 	{
 		int			i = h->other_cols[j];
 
+		isnull[i] = args[i].isnull;
+		values[i] = args[i].isnull ? (Datum) 0 : args[i].value;
 		if (isnull[i])
 			keys[i] = NULL_KEY;
 		else if (h->conv[i] != NULL)
@@ -701,10 +709,6 @@ mldb_split_unit(PG_FUNCTION_ARGS)
 	}
 	values = palloc(sizeof(Datum) * Max(nargs, 1));
 	isnull = palloc(sizeof(bool) * Max(nargs, 1));
-	for (int i = 0; i < nargs; i++)
-	{
-		isnull[i] = PG_ARGISNULL(i + 1);
-		values[i] = isnull[i] ? (Datum) 0 : PG_GETARG_DATUM(i + 1);
-	}
-	PG_RETURN_FLOAT8(rowhash_unit(rowhash64(h, PG_GETARG_INT64(0), values, isnull, NULL)));
+	PG_RETURN_FLOAT8(rowhash_unit(rowhash64(h, PG_GETARG_INT64(0), fcinfo->args + 1, values,
+											isnull, NULL)));
 }

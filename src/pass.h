@@ -119,8 +119,8 @@ typedef struct RowHasher
 } RowHasher;
 
 extern RowHasher *rowhash_bind(const Oid *types, int nargs);
-extern uint64 rowhash64(const RowHasher *h, int64 seed, const Datum *values, const bool *isnull,
-					    double *nums);
+extern uint64 rowhash64(const RowHasher *h, int64 seed, const NullableDatum *args,
+						Datum *values, bool *isnull, double *nums);
 extern uint64 rowhash_sample_key(uint64 hash);
 
 /* The row's split value in [0,1): its top 53 bits. */
