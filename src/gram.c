@@ -1139,7 +1139,7 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 		{
 			t = featurespec_datum_text(&b->cols[i], values[i], &len);
 			/* the encoder already hashed the text (featurespec_level_hash) */
-			hv = (uint32) (uint64) x[ctx->spec->cols[i].offset];
+			hv = (uint32) (int64) x[ctx->spec->cols[i].offset];	/* < 2^52 */
 		}
 		/* the usual case, a known level (dyn_intern adds a new one) */
 		lev = dyn_probe(dc, t, len, hv, &empty);

@@ -262,7 +262,12 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 	else
 		st->kind->add(st->acc, st->ctx, slot, hash, y, st->x);
 	if (st->sample != NULL && slot != PASS_HOLDOUT_SLOT)
-		rowsample_add(st->sample, rowhash_sample_key(hash), y, st->x);
+	{
+		uint64		key = rowhash_sample_key(hash);
+
+		if (rowsample_may_take(st->sample, key))
+			rowsample_add(st->sample, key, y, st->x);
+	}
 	PG_RETURN_POINTER(st);
 }
 

@@ -30,6 +30,16 @@ typedef struct RowSample
 
 extern RowSample *rowsample_create(int capacity, int dim);
 extern void rowsample_add(RowSample *s, uint64 key, double y, const double *x);
+
+/*
+ * Could a row with this key enter the sample?  (The per-row test, inline;
+ * a finished sample says yes, for rowsample_add's error.)
+ */
+static inline bool
+rowsample_may_take(const RowSample *s, uint64 key)
+{
+	return s->n < s->capacity || s->sorted || key <= s->key[s->heap[0]];
+}
 extern void rowsample_merge(RowSample *a, const RowSample *b);
 
 /*
