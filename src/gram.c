@@ -3,7 +3,7 @@
  *	  The PASS_GRAM accumulator: per slot, the row count, mean and centered
  *	  scatter matrix of z = [x, y].
  *
- *	  Rows are buffered in batches of GRAM_BATCH and folded in with one
+ *	  Rows are buffered in batches (gram_batch_rows) and folded in with one
  *	  cblas_dsyrk on the batch centered at its own mean, then merged with the
  *	  pairwise update of Chan, Golub & LeVeque (1979):
  *	      M = Ma + Mb + (na nb / n) (mean_b - mean_a)(mean_b - mean_a)'.
@@ -29,8 +29,14 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-/* rows per dsyrk: large enough to amortise the call, small enough for L2 */
-#define GRAM_BATCH 512
+/*
+ * Rows per batch (gram_batch_rows): enough to amortise a flush's fixed
+ * cost (the BLAS calls, and a pass over the m x m moments that a narrow
+ * row does not dwarf), within about 1 MB of buffer per split slot.
+ */
+#define GRAM_BATCH_MAX 1024
+#define GRAM_BATCH_MIN 64
+#define GRAM_BATCH_BYTES (1024 * 1024)
 
 /*
  * One-hot slots are 0 or 1 and at most one per categorical column is set,
@@ -50,8 +56,8 @@ typedef struct SparseSums
 	double	   *zsum;			/* nd: sum of (dense - shift) */
 	double	   *Sdd;			/* nd x nd upper: sum of products, dense
 								 * (from zbuf by dense_fold at the flush) */
-	double	   *zbuf;			/* GRAM_BATCH x nd: the batch's shifted rows */
-	uint64	   *nullmask;		/* dynamic mode, GRAM_BATCH: per row, its
+	double	   *zbuf;			/* batch x nd: the batch's shifted rows */
+	uint64	   *nullmask;		/* dynamic mode, batch: per row, its
 								 * missing numeric columns (DynState.num_col) */
 	double	   *Shd;			/* nh x nd: per one-hot slot, sum of dense */
 	double	   *Shh;			/* nh x nh upper: pair counts (diagonal: counts) */
@@ -61,7 +67,7 @@ typedef struct GramSlot
 {
 	Moments		mo;				/* M holds only its upper triangle while accumulating */
 	int			nbuf;
-	double	   *buf;			/* GRAM_BATCH x m pending rows (dense mode),
+	double	   *buf;			/* batch x m pending rows (dense mode),
 								 * each [leading slots, target, indicators],
 								 * less the batch's first row (shift) */
 	double	   *shift;			/* m: the batch's first row */
@@ -192,6 +198,7 @@ typedef struct GramAcc
 	int			m;
 	int			nslots;
 	GramSlot   *slots;
+	int			batch;			/* rows per batch (gram_batch_rows) */
 	/* sparse mode layout (nh > 0), slots listed in ascending order */
 	int			nd;
 	int			nh;
@@ -540,6 +547,13 @@ moments_merge(Moments *a, const Moments *b)
 	pfree(d);
 }
 
+/* Rows per batch for a buffered row of width doubles (GRAM_BATCH_MAX). */
+static int
+gram_batch_rows(int width)
+{
+	return Max(GRAM_BATCH_MIN, Min(GRAM_BATCH_MAX, GRAM_BATCH_BYTES / (int) sizeof(double) / Max(width, 1)));
+}
+
 /* ndx and dense_run, once dense[] is known (p: the spec's dim) */
 static void
 dense_layout(GramAcc *acc, int p)
@@ -672,6 +686,7 @@ gram_create(const PassCtx *ctx)
 			}
 		}
 		dense_layout(acc, spec->dim);
+		acc->batch = gram_batch_rows(acc->nd);
 		return acc;
 	}
 	for (int s = 0; s < acc->nslots; s++)
@@ -722,6 +737,7 @@ gram_create(const PassCtx *ctx)
 		}
 		dense_layout(acc, spec->dim);
 	}
+	acc->batch = gram_batch_rows(acc->nh > 0 ? acc->nd : acc->m);
 	return acc;
 }
 
@@ -734,7 +750,7 @@ sparse_create(const GramAcc *acc)
 	sp->shift = MemoryContextAllocZero(cxt, sizeof(double) * acc->nd);
 	sp->zsum = MemoryContextAllocZero(cxt, sizeof(double) * acc->nd);
 	sp->Sdd = MemoryContextAllocZero(cxt, sizeof(double) * acc->nd * acc->nd);
-	sp->zbuf = MemoryContextAlloc(cxt, sizeof(double) * GRAM_BATCH * Max(acc->nd, 1));
+	sp->zbuf = MemoryContextAlloc(cxt, sizeof(double) * acc->batch * Max(acc->nd, 1));
 	sp->nullmask = NULL;
 	sp->Shd = MemoryContextAllocZero(cxt, sizeof(double) * acc->nh * acc->nd);
 	sp->Shh = MemoryContextAllocZero(cxt, sizeof(double) * acc->nh * acc->nh);
@@ -869,8 +885,8 @@ dyn_sums_create(const GramAcc *acc)
 	sp->shift = MemoryContextAllocZero(cxt, sizeof(double) * Max(nd, 1));
 	sp->zsum = MemoryContextAllocZero(cxt, sizeof(double) * Max(nd, 1));
 	sp->Sdd = MemoryContextAllocZero(cxt, sizeof(double) * Max(nd * nd, 1));
-	sp->zbuf = MemoryContextAlloc(cxt, sizeof(double) * GRAM_BATCH * Max(nd, 1));
-	sp->nullmask = MemoryContextAlloc(cxt, sizeof(uint64) * GRAM_BATCH);
+	sp->zbuf = MemoryContextAlloc(cxt, sizeof(double) * acc->batch * Max(nd, 1));
+	sp->nullmask = MemoryContextAlloc(cxt, sizeof(uint64) * acc->batch);
 	sp->Shd = MemoryContextAllocZero(cxt, sizeof(double) * Max(hc * nd, 1));
 	sp->Shh = MemoryContextAllocZero(cxt, sizeof(double) * hc * hc);
 	return sp;
@@ -1185,7 +1201,7 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 	}
 	zd = dense_update(acc, sp, s->nbuf, y, x, p);
 	hot_sums(sp->Shd, sp->Shh, dyn->hcap, acc->active, nact, zd, nd);
-	if (++s->nbuf == GRAM_BATCH)
+	if (++s->nbuf == acc->batch)
 		gram_flush(acc, s);
 }
 
@@ -1645,7 +1661,7 @@ gram_add(void *a, const PassCtx *ctx, int slot, uint64 rowhash, double y,
 		if (s->sp == NULL)
 			s->sp = sparse_create(acc);
 		sparse_add(acc, s, y, x, ctx->spec->dim);
-		if (++s->nbuf == GRAM_BATCH)
+		if (++s->nbuf == acc->batch)
 			gram_flush(acc, s);
 		return;
 	}
@@ -1654,7 +1670,7 @@ gram_add(void *a, const PassCtx *ctx, int slot, uint64 rowhash, double y,
 	{
 		MemoryContext cxt = GetMemoryChunkContext(acc);
 
-		s->buf = MemoryContextAlloc(cxt, sizeof(double) * GRAM_BATCH * acc->m);
+		s->buf = MemoryContextAlloc(cxt, sizeof(double) * acc->batch * acc->m);
 		s->shift = MemoryContextAlloc(cxt, sizeof(double) * acc->m);
 		s->zsum = MemoryContextAllocZero(cxt, sizeof(double) * acc->m);
 	}
@@ -1703,7 +1719,7 @@ gram_add(void *a, const PassCtx *ctx, int slot, uint64 rowhash, double y,
 				zs[nlead + j] += row[nlead + j];
 			}
 	}
-	if (++s->nbuf == GRAM_BATCH)
+	if (++s->nbuf == acc->batch)
 		gram_flush(acc, s);
 }
 
