@@ -104,7 +104,7 @@ text_hash(const char *s, int len)
 static inline double
 featurespec_level_hash_of(uint64 h)
 {
-	return (double) (h & ((UINT64CONST(1) << 52) - 1));
+	return (double) (int64) (h & ((UINT64CONST(1) << 52) - 1));	/* signed: one instruction */
 }
 
 /* A column bound to a call site's argument type. */

@@ -575,10 +575,8 @@ float8_key(double v)
 {
 	uint64		k;
 
-	if (v == 0.0)
-		v = 0.0;
 	memcpy(&k, &v, sizeof(k));
-	return k;
+	return v == 0.0 ? 0 : k;	/* +0's bits; a select, not a branch */
 }
 
 /* sum of mix64(keys[i] ^ salt[i]) */
