@@ -177,6 +177,12 @@ say ""
 awk -v repeat="$REPEAT" -v workers="$WORKERS" -v t_train="$T_TRAIN" -v t_search="$T_SEARCH" \
     -v ids="${IDS[*]}" \
     -v labels="$(for id in "${IDS[@]}"; do printf '%s|' "${LABEL[$id]}"; done)" "${TIMINGS_AWK}"'
+    # one ratio line: query a over query b with w workers, against target t
+    function ratio(w, a, b, t,    x, y, name) {
+        x = ms(w, a); y = ms(w, b); name = a " / " b " [" w " workers]"
+        if (x < 0 || y <= 0) { printf "  %-44s %8s\n", name, "n/a"; return }
+        printf "  %-44s %8.2f   target <= %.2f   %s\n", name, x / y, t, (x / y <= t ? "PASS" : "MISS")
+    }
     END {
         n = split(ids, id, " "); split(labels, lab, "|"); nw = split(workers, ws, " ")
         printf "  %-36s %8s %12s %10s\n", "query", "workers", "best ms", "worst/best"
@@ -187,20 +193,8 @@ awk -v repeat="$REPEAT" -v workers="$WORKERS" -v t_train="$T_TRAIN" -v t_search=
             }
         print ""
         print "  ratios (same setting, same session):"
-        for (k = 1; k <= nw; k++) {
-            a = ms(ws[k], "train"); b = ms(ws[k], "scan")
-            if (a < 0 || b <= 0) { printf "  %-44s %8s\n", "train / scan [" ws[k] " workers]", "n/a"; continue }
-            r = a / b
-            printf "  %-44s %8.2f   target <= %.2f   %s\n", "train / scan [" ws[k] " workers]", r, t_train,
-                   (r <= t_train ? "PASS" : "MISS")
-        }
-        for (k = 1; k <= nw; k++) {
-            a = ms(ws[k], "search"); b = ms(ws[k], "ridge")
-            if (a < 0 || b <= 0) { printf "  %-44s %8s\n", "search / ridge [" ws[k] " workers]", "n/a"; continue }
-            r = a / b
-            printf "  %-44s %8.2f   target <= %.2f   %s\n", "search / ridge [" ws[k] " workers]", r, t_search,
-                   (r <= t_search ? "PASS" : "MISS")
-        }
+        for (k = 1; k <= nw; k++) ratio(ws[k], "train", "scan", t_train)
+        for (k = 1; k <= nw; k++) ratio(ws[k], "search", "ridge", t_search)
         for (c in cnt) if (cnt[c] != repeat) { print "  WARNING: a query has " cnt[c] " timings instead of " repeat; break }
     }' "$workdir/out.txt"
 
