@@ -354,8 +354,8 @@ dyn_to_batch(const GramAcc *acc, GramSlot *s, double *bmean)
 			for (; j < m; j++)
 				Mi[j] += sp->Shd[(j - nd) * nd + i] - c * mu[j];
 		else
-			for (const double *Shh = sp->Shh + (i - nd) * hc - nd; j < m; j++)
-				Mi[j] += Shh[j] - c * mu[j];
+			for (const double *Shh = sp->Shh + (i - nd) * hc; j < m; j++)
+				Mi[j] += Shh[j - nd] - c * mu[j];
 	}
 	/* only the slots in use were written */
 	memset(sp->zsum, 0, sizeof(double) * nd);
@@ -769,11 +769,11 @@ dense_update(const GramAcc *acc, SparseSums *sp, int r, double y, const double *
 	int			k = 0;
 	double	   *zd = sp->zbuf + (Size) r * nd;
 	double	   *restrict zsum = sp->zsum;
-	const double *restrict shift = sp->shift;
+	double	   *shift = sp->shift;
 
 	if (r == 0)
 		for (int c = 0; c < nd; c++)
-			sp->shift[c] = acc->dense[c] < p ? x[acc->dense[c]] : y;
+			shift[c] = acc->dense[c] < p ? x[acc->dense[c]] : y;
 	if (acc->dense_run)
 	{
 		const double *xs = x + (acc->ndx > 0 ? acc->dense[0] : 0);
