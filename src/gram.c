@@ -820,6 +820,26 @@ add_to(double *restrict dst, const double *restrict src, int n)
 		dst[k] += src[k];
 }
 
+/* Is any of x[0..n-1] non-zero?  (SSE2: two compares an instruction.) */
+static inline bool
+any_nonzero(const double *x, int n)
+{
+	int			k = 0;
+
+#ifdef __SSE2__
+	__m128d		any = _mm_setzero_pd();
+
+	for (; k + 2 <= n; k += 2)
+		any = _mm_or_pd(any, _mm_cmpneq_pd(_mm_loadu_pd(x + k), _mm_setzero_pd()));
+	if (_mm_movemask_pd(any) != 0)
+		return true;
+#endif
+	for (; k < n; k++)
+		if (x[k] != 0)
+			return true;
+	return false;
+}
+
 /*
  * A row's one-hot sums: its dense row zd (nd) into Shd's row of each of
  * its nact set one-hot slots act[], and their pairs into Shh (row stride
@@ -1688,10 +1708,8 @@ gram_add(void *a, const PassCtx *ctx, int slot, uint64 rowhash, double y,
 		const double *xi = x + xlead;
 		double	   *restrict zs = s->zsum;
 		const double *restrict sh = s->shift;
-		bool		set = false;
+		bool		set = any_nonzero(xi, acc->nind);
 
-		for (int j = 0; j < acc->nind; j++)
-			set |= xi[j] != 0;
 		if (set && !s->ind_set)
 		{
 			for (int r = 0; r < s->nbuf; r++)
