@@ -576,7 +576,7 @@ float8_key(double v)
 	uint64		k;
 
 	memcpy(&k, &v, sizeof(k));
-	return v == 0.0 ? 0 : k;	/* +0's bits; a select, not a branch */
+	return (k << 1) == 0 ? 0 : k;	/* ±0 (all bits but the sign clear): +0's */
 }
 
 /* sum of mix64(keys[i] ^ salt[i]) */
