@@ -233,7 +233,7 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 		hash = 0;
 		slot = 1;
 	}
-	if (slot == PASS_HOLDOUT_SLOT && st->ctx->skip_holdout)
+	if (st->ctx->skip_holdout && slot == PASS_HOLDOUT_SLOT)
 		PG_RETURN_POINTER(st);
 
 	if (st->kind->add_raw != NULL)
@@ -261,11 +261,12 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 						   st->values + ntarget, st->isnull + ntarget);
 	else
 		st->kind->add(st->acc, st->ctx, slot, hash, y, st->x);
-	if (st->sample != NULL && slot != PASS_HOLDOUT_SLOT)
+	if (st->sample != NULL)
 	{
 		uint64		key = rowhash_sample_key(hash);
 
-		if (rowsample_may_take(st->sample, key))
+		/* one branch, rarely taken: not one on the split as well */
+		if ((slot != PASS_HOLDOUT_SLOT) & rowsample_may_take(st->sample, key))
 			rowsample_add(st->sample, key, y, st->x);
 	}
 	PG_RETURN_POINTER(st);

@@ -137,10 +137,14 @@ pass_slot_of(const PassCtx *ctx, double u)
 {
 	int			fold;
 
+	/*
+	 * Without folds, a select: a branch on the hold-out coin toss would be
+	 * mispredicted for a quarter of the rows.
+	 */
+	if (ctx->nfolds == 1)
+		return u < ctx->test_size ? PASS_HOLDOUT_SLOT : 1;
 	if (u < ctx->test_size)
 		return PASS_HOLDOUT_SLOT;
-	if (ctx->nfolds == 1)
-		return 1;				/* no division per row without folds */
 	fold = (int) ((u - ctx->test_size) / (1.0 - ctx->test_size) * ctx->nfolds);
 	return 1 + Min(fold, ctx->nfolds - 1);
 }
