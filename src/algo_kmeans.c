@@ -311,6 +311,21 @@ lloyd_pass(const KMeansParams *kp, const FeatureSpec *spec, int64 seed,
 	return (LloydAcc *) res->acc;
 }
 
+/* A Lloyd pass over the training rows (there are some); *sse: their inertia. */
+static LloydAcc *
+lloyd_train_pass(const KMeansParams *kp, const TrainInput *in, PassResult *res, double *sse)
+{
+	LloydAcc   *acc = lloyd_pass(kp, in->spec, in->seed, in->test_size, in->from_sql,
+								 in->args_sql, res);
+
+	if (acc == NULL)
+		elog(ERROR, "kmeans pass returned no rows");
+	*sse = 0;
+	for (int c = 0; c < kp->k; c++)
+		*sse += acc->sse[c];
+	return acc;
+}
+
 /* ---------------------------------------------------------------------
  * In-memory k-means on the sample
  * ---------------------------------------------------------------------
@@ -658,13 +673,9 @@ kmeans_train(const TrainInput *in, TrainOutput *out)
 		bool		any_empty = false;
 
 		CHECK_FOR_INTERRUPTS();
-		acc = lloyd_pass(kp, spec, in->seed, in->test_size, in->from_sql, in->args_sql, &res);
-		if (acc == NULL)
-			elog(ERROR, "kmeans pass returned no rows");
-		train_sse = 0;
+		acc = lloyd_train_pass(kp, in, &res, &train_sse);
 		for (int c = 0; c < k; c++)
 		{
-			train_sse += acc->sse[c];
 			empty[c] = acc->count[c] == 0;
 			any_empty |= empty[c];
 			for (int j = 0; j < dim; j++)
@@ -699,12 +710,7 @@ kmeans_train(const TrainInput *in, TrainOutput *out)
 	 */
 	if (shift > 1e-24 * mean_var * k)
 	{
-		acc = lloyd_pass(kp, spec, in->seed, in->test_size, in->from_sql, in->args_sql, &res);
-		if (acc == NULL)
-			elog(ERROR, "kmeans pass returned no rows");
-		train_sse = 0;
-		for (int c = 0; c < k; c++)
-			train_sse += acc->sse[c];
+		acc = lloyd_train_pass(kp, in, &res, &train_sse);
 	}
 
 	{
