@@ -18,6 +18,11 @@
 --      y an exact linear function of them with integer coefficients: OLS
 --      recovers every coefficient and the intercept to 1e-9 (a closed
 --      form: the residuals are zero)
+--   C  a text column of 600 levels (more one-hot slots than the sparse mode
+--      takes: the dense mode, rows of 602 doubles, batches of 217 rows) and
+--      y an exact function of the level and of x: OLS with drop-first
+--      coding recovers 0.5 k for level k against the reference level L000,
+--      2 for x and the intercept, to 1e-9
 --
 -- Run from the repository root: pg_prove -d DB test/pgtap/gram_layouts.sql
 
@@ -29,7 +34,7 @@
 
 BEGIN;
 
-SELECT plan(29);
+SELECT plan(34);
 
 SET LOCAL client_min_messages = warning;
 
@@ -151,6 +156,33 @@ SELECT ok(max(abs(value::float8 - ((substr(key, 2)::int % 7) - 3))) <= 1e-9,
 SELECT is((SELECT count(*) FROM jsonb_object_keys(mldb.describe('gl_wide') -> 'params' -> 'coef')),
           97::bigint, 'wide: 96 coefficients and the intercept');
 SELECT pg_temp.near(pg_temp.param('gl_wide', 'coef', '(intercept)'), 7, 0, 1e-9, 'wide: the intercept');
+
+-- ---------------------------------------------------------------------------
+-- C. Many levels: the dense mode with wide rows (small batches)
+-- ---------------------------------------------------------------------------
+
+-- Levels L000..L599, five rows each, and L000 five more (the most frequent:
+-- the reference level); y = 1 + 0.5 k + 2 x for level k.
+SELECT setseed(0.75);
+CREATE TABLE many AS
+SELECT g, x, 1 + 0.5 * k + 2 * x AS y
+  FROM (SELECT k, format('L%s', lpad(k::text, 3, '0')) AS g, random() AS x
+          FROM generate_series(0, 599) k, generate_series(1, 5) r
+        UNION ALL
+        SELECT 0, 'L000', random() FROM generate_series(1, 5)) s;
+
+SELECT ok(version = 1, 'many levels: trains')
+  FROM mldb.train('gl_many', 'linear_regression', 'many', 'y', NULL,
+                  '{"test_size": 0, "max_categories": 1000}');
+SELECT is((SELECT count(*) FROM jsonb_object_keys(mldb.describe('gl_many') -> 'params' -> 'coef')),
+          601::bigint, 'many levels: 599 levels besides the reference, x and the intercept');
+SELECT ok(max(abs(value::float8 - 0.5 * substr(key, 4)::int)) <= 1e-9,
+          'many levels: every level''s coefficient 0.5 k to 1e-9')
+  FROM jsonb_each_text(mldb.describe('gl_many') -> 'params' -> 'coef')
+ WHERE key LIKE 'g=L%';
+SELECT pg_temp.near(pg_temp.param('gl_many', 'coef', 'x'), 2, 0, 1e-9, 'many levels: x');
+SELECT pg_temp.near(pg_temp.param('gl_many', 'coef', '(intercept)'), 1, 0, 1e-9,
+                    'many levels: the intercept (the reference level''s)');
 
 SELECT * FROM finish();
 ROLLBACK;
