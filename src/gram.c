@@ -757,6 +757,29 @@ sparse_create(const GramAcc *acc)
 	return sp;
 }
 
+/* z = v - shift and zsum += z over n doubles, two at a time. */
+static inline void
+shift_into(double *restrict z, const double *restrict v, const double *restrict shift,
+		   double *restrict zsum, int n)
+{
+	int			k = 0;
+
+#ifdef __SSE2__
+	for (; k + 2 <= n; k += 2)
+	{
+		__m128d		d = _mm_sub_pd(_mm_loadu_pd(v + k), _mm_loadu_pd(shift + k));
+
+		_mm_storeu_pd(z + k, d);
+		_mm_storeu_pd(zsum + k, _mm_add_pd(_mm_loadu_pd(zsum + k), d));
+	}
+#endif
+	for (; k < n; k++)
+	{
+		z[k] = v[k] - shift[k];
+		zsum[k] += z[k];
+	}
+}
+
 /*
  * The dense slots of the batch's row r, shifted by the batch's first row,
  * into the batch buffer, and their sums; returns the row.  Their products
@@ -776,22 +799,8 @@ dense_update(const GramAcc *acc, SparseSums *sp, int r, double y, const double *
 			shift[c] = acc->dense[c] < p ? x[acc->dense[c]] : y;
 	if (acc->dense_run)
 	{
-		const double *xs = x + (acc->ndx > 0 ? acc->dense[0] : 0);
-
-#ifdef __SSE2__
-		for (; k + 2 <= acc->ndx; k += 2)
-		{
-			__m128d		z = _mm_sub_pd(_mm_loadu_pd(xs + k), _mm_loadu_pd(shift + k));
-
-			_mm_storeu_pd(zd + k, z);
-			_mm_storeu_pd(zsum + k, _mm_add_pd(_mm_loadu_pd(zsum + k), z));
-		}
-#endif
-		for (; k < acc->ndx; k++)
-		{
-			zd[k] = xs[k] - shift[k];
-			zsum[k] += zd[k];
-		}
+		shift_into(zd, x + (acc->ndx > 0 ? acc->dense[0] : 0), shift, zsum, acc->ndx);
+		k = acc->ndx;
 	}
 	for (; k < nd; k++)
 	{
@@ -1706,8 +1715,8 @@ gram_add(void *a, const PassCtx *ctx, int slot, uint64 rowhash, double y,
 		int			nlead = acc->nlead;
 		int			xlead = ctx->spec->dim - acc->nind;
 		const double *xi = x + xlead;
-		double	   *restrict zs = s->zsum;
-		const double *restrict sh = s->shift;
+		double	   *zs = s->zsum;
+		double	   *sh = s->shift;
 		bool		set = any_nonzero(xi, acc->nind);
 
 		if (set && !s->ind_set)
@@ -1716,26 +1725,21 @@ gram_add(void *a, const PassCtx *ctx, int slot, uint64 rowhash, double y,
 				memset(s->buf + (Size) r * m + nlead, 0, sizeof(double) * acc->nind);
 			s->ind_set = true;
 		}
-		memcpy(row, x, sizeof(double) * xlead);
-		if (acc->has_y)
-			row[xlead] = y;
 		if (s->nbuf == 0)
 		{
-			memcpy(s->shift, row, sizeof(double) * nlead);
-			for (int j = 0; j < acc->nind; j++)
-				s->shift[nlead + j] = xi[j];
+			memcpy(sh, x, sizeof(double) * xlead);
+			if (acc->has_y)
+				sh[xlead] = y;
+			memcpy(sh + nlead, xi, sizeof(double) * acc->nind);
 		}
-		for (int c = 0; c < nlead; c++)
+		shift_into(row, x, sh, zs, xlead);
+		if (acc->has_y)
 		{
-			row[c] -= sh[c];
-			zs[c] += row[c];
+			row[xlead] = y - sh[xlead];
+			zs[xlead] += row[xlead];
 		}
 		if (s->ind_set)
-			for (int j = 0; j < acc->nind; j++)
-			{
-				row[nlead + j] = xi[j] - sh[nlead + j];
-				zs[nlead + j] += row[nlead + j];
-			}
+			shift_into(row + nlead, xi, sh + nlead, zs + nlead, acc->nind);
 	}
 	if (++s->nbuf == acc->batch)
 		gram_flush(acc, s);
