@@ -44,17 +44,7 @@ SET LOCAL client_min_messages = warning;
 -- A. Layouts of the dynamic (text columns) moments pass
 -- ---------------------------------------------------------------------------
 
-CREATE TABLE penguins (
-    species           text,
-    island            text,
-    bill_length_mm    float8,
-    bill_depth_mm     float8,
-    flipper_length_mm int,
-    body_mass_g       int,
-    sex               text,
-    year              int
-);
-\copy penguins FROM 'test/data/penguins.csv' WITH (FORMAT csv, HEADER true, NULL 'NA')
+\ir data_penguins.psql
 
 -- The rows with a target: the profile then covers exactly these rows.
 -- The two rows without measurements keep their NULLs (impute mean).

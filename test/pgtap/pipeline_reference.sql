@@ -124,21 +124,9 @@ BEGIN
 END $$;
 
 -- ---------------------------------------------------------------------------
--- The data.  NA -> NULL.  id numbers the rows in file order (it is never a
--- feature: every model lists its features).
+-- The data (data_penguins.psql: NA -> NULL, id in file order).
 -- ---------------------------------------------------------------------------
-CREATE TABLE penguins (
-    id                serial,
-    species           text,
-    island            text,
-    bill_length_mm    float8,
-    bill_depth_mm     float8,
-    flipper_length_mm int,
-    body_mass_g       int,
-    sex               text,
-    year              int
-);
-\copy penguins (species, island, bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g, sex, year) FROM 'test/data/penguins.csv' WITH (FORMAT csv, HEADER true, NULL 'NA')
+\ir data_penguins.psql
 
 SELECT is(ARRAY[count(*), count(bill_length_mm), count(body_mass_g), count(sex)],
           ARRAY[344, 342, 342, 333]::bigint[],
