@@ -292,12 +292,13 @@ dyn_batch_stats(const GramAcc *acc, const SparseSums *sp, int slot, int b)
 	{
 		int			k = u < nn ? dyn->num_dense[u] : yk;
 		NumStat    *t = u < nn ? &st[1 + dyn->num_col[u]] : &st[0];
-		NumStat		bs = {0, 0, 0, 0, 0, t->min, t->max};
+		NumStat		bs = {0, 0, 0, 0, 0, INFINITY, -INFINITY};
 
+		/* the target's range is kept in stat row by row (dyn_add) */
 		if (u < nn)
 		{
-			bs.min = Min(bs.min, dyn->bmin[slot][u]);
-			bs.max = Max(bs.max, dyn->bmax[slot][u]);
+			bs.min = dyn->bmin[slot][u];
+			bs.max = dyn->bmax[slot][u];
 			dyn->bmin[slot][u] = INFINITY;
 			dyn->bmax[slot][u] = -INFINITY;
 		}
@@ -1084,11 +1085,11 @@ dyn_intern(GramAcc *acc, const PassCtx *ctx, int k, const char *s, int len, uint
 	return hot;
 }
 
-/* A numeric column's value is missing in encoded row x (its NULL flag: isnull). */
+/* Numeric column u's value is missing in encoded row x (NULL flags: isnull). */
 static inline bool
-numeric_missing(const FeatureColumn *c, const double *x, bool isnull)
+dyn_num_missing(const DynState *dyn, int u, const double *x, const bool *isnull)
 {
-	return c->missing == MISSING_INDICATOR ? x[c->indicator] != 0 : isnull;
+	return dyn->num_ind[u] >= 0 ? x[dyn->num_ind[u]] != 0 : isnull[dyn->num_col[u]];
 }
 
 /*
@@ -1103,13 +1104,13 @@ dyn_range(DynState *dyn, int slot, const double *x, const bool *isnull)
 	uint64		mask = 0;
 	int			u = 0;
 
+#ifdef __SSE2__
 	if (dyn->num_run)
 	{
 		/* the usual layout: values, and their flags, side by side in x */
 		const double *xv = x + dyn->num_x[0];
 		const double *xm = x + dyn->num_ind[0];
 
-#ifdef __SSE2__
 		for (; u + 2 <= dyn->nnum; u += 2)
 		{
 			__m128d		v = _mm_loadu_pd(xv + u);
@@ -1122,24 +1123,14 @@ dyn_range(DynState *dyn, int slot, const double *x, const bool *isnull)
 			_mm_storeu_pd(hi + u, _mm_or_pd(_mm_and_pd(miss, h), _mm_andnot_pd(miss, _mm_max_pd(v, h))));
 			mask |= (uint64) _mm_movemask_pd(miss) << u;
 		}
-#endif
-		for (; u < dyn->nnum; u++)
-		{
-			if (xm[u] != 0)
-				mask |= UINT64CONST(1) << u;
-			else
-			{
-				lo[u] = xv[u] < lo[u] ? xv[u] : lo[u];
-				hi[u] = xv[u] > hi[u] ? xv[u] : hi[u];
-			}
-		}
-		return mask;
 	}
+#endif
+	/* any other layout, and the last column of an odd number */
 	for (; u < dyn->nnum; u++)
 	{
 		double		v = x[dyn->num_x[u]];
 
-		if (dyn->num_ind[u] >= 0 ? x[dyn->num_ind[u]] != 0 : isnull[dyn->num_col[u]])
+		if (dyn_num_missing(dyn, u, x, isnull))
 			mask |= UINT64CONST(1) << u;
 		else
 		{
@@ -1198,16 +1189,14 @@ dyn_add(void *a, const PassCtx *ctx, const FeatureBinding *b, int slot, uint64 r
 
 		if (ctx->spec->target != NULL)
 			numstat_add(&st[0], y);
-		for (int i = 0; i < ctx->spec->ncols; i++)
+		for (int u = 0; u < dyn->nnum; u++)
 		{
-			const FeatureColumn *c = &ctx->spec->cols[i];
+			NumStat    *t = &st[1 + dyn->num_col[u]];
 
-			if (c->kind != FEATURE_NUMERIC)
-				continue;
-			if (numeric_missing(c, x, isnull[i]))
-				st[1 + i].nulls++;
+			if (dyn_num_missing(dyn, u, x, isnull))
+				t->nulls++;
 			else
-				numstat_add(&st[1 + i], x[c->offset]);
+				numstat_add(t, x[dyn->num_x[u]]);
 		}
 	}
 	if (dyn->overflow)

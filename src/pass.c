@@ -168,6 +168,14 @@ pass_state_bind(PassState *st, FunctionCallInfo fcinfo)
 	st->nums = palloc0(sizeof(double) * Max(nargs, 1));
 }
 
+/* Argument i of a call into values and isnull (a NULL's value as 0). */
+static inline void
+arg_copy(const NullableDatum *args, int i, Datum *values, bool *isnull)
+{
+	isnull[i] = args[i].isnull;
+	values[i] = args[i].isnull ? (Datum) 0 : args[i].value;
+}
+
 Datum
 mldb_pass_step(PG_FUNCTION_ARGS)
 {
@@ -226,10 +234,7 @@ mldb_pass_step(PG_FUNCTION_ARGS)
 		Datum	   *values = st->values;
 
 		for (int i = 0; i < nargs; i++)
-		{
-			isnull[i] = args[i].isnull;
-			values[i] = args[i].isnull ? (Datum) 0 : args[i].value;
-		}
+			arg_copy(args, i, values, isnull);
 		hash = 0;
 		slot = 1;
 	}
@@ -622,8 +627,7 @@ rowhash64(const RowHasher *h, int64 seed, const NullableDatum *args, Datum *rest
 		int			i = h->float8_cols[j];
 		double		v;
 
-		isnull[i] = args[i].isnull;
-		values[i] = args[i].isnull ? (Datum) 0 : args[i].value;
+		arg_copy(args, i, values, isnull);
 		v = DatumGetFloat8(values[i]);
 
 		if (nums != NULL)
@@ -634,8 +638,7 @@ rowhash64(const RowHasher *h, int64 seed, const NullableDatum *args, Datum *rest
 	{
 		int			i = h->other_cols[j];
 
-		isnull[i] = args[i].isnull;
-		values[i] = args[i].isnull ? (Datum) 0 : args[i].value;
+		arg_copy(args, i, values, isnull);
 		if (isnull[i])
 			keys[i] = NULL_KEY;
 		else if (h->conv[i] != NULL)
@@ -695,8 +698,8 @@ mldb_split_unit(PG_FUNCTION_ARGS)
 {
 	RowHasher  *h = (RowHasher *) fcinfo->flinfo->fn_extra;
 	int			nargs = PG_NARGS() - 1;
-	Datum	   *values;
-	bool	   *isnull;
+	Datum		values[FUNC_MAX_ARGS];	/* rowhash64's copies, unused here */
+	bool		isnull[FUNC_MAX_ARGS];
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -711,8 +714,6 @@ mldb_split_unit(PG_FUNCTION_ARGS)
 		fcinfo->flinfo->fn_extra = h;
 		MemoryContextSwitchTo(old);
 	}
-	values = palloc(sizeof(Datum) * Max(nargs, 1));
-	isnull = palloc(sizeof(bool) * Max(nargs, 1));
 	PG_RETURN_FLOAT8(rowhash_unit(rowhash64(h, PG_GETARG_INT64(0), fcinfo->args + 1, values,
 											isnull, NULL)));
 }
