@@ -28,15 +28,8 @@ SELECT ((i * 37) % 1000) / 10.0::float8 AS x1, ((i * 91) % 997) / 7.0::float8 AS
   FROM generate_series(1, 2000) i;
 ALTER TABLE tl_syn ADD COLUMN y float8;
 UPDATE tl_syn SET y = x1 * x2 / 100 + (x3 - 6) * (x3 - 6) + CASE WHEN x4 > 14 THEN 20 ELSE 0 END;
-CREATE TABLE tl_bc (mean_radius float8, mean_texture float8, mean_perimeter float8, mean_area float8,
-    mean_smoothness float8, mean_compactness float8, mean_concavity float8, mean_concave_points float8,
-    mean_symmetry float8, mean_fractal_dimension float8, radius_error float8, texture_error float8,
-    perimeter_error float8, area_error float8, smoothness_error float8, compactness_error float8,
-    concavity_error float8, concave_points_error float8, symmetry_error float8,
-    fractal_dimension_error float8, worst_radius float8, worst_texture float8, worst_perimeter float8,
-    worst_area float8, worst_smoothness float8, worst_compactness float8, worst_concavity float8,
-    worst_concave_points float8, worst_symmetry float8, worst_fractal_dimension float8, diagnosis text);
-\copy tl_bc from 'test/data/breast_cancer.csv' csv header
+\ir data_breast_cancer.psql
+CREATE TABLE tl_bc AS SELECT :bc_columns FROM bc ORDER BY id;
 
 CREATE FUNCTION pg_temp.rel(a float8, b float8) RETURNS float8 LANGUAGE sql AS $$ SELECT abs(a - b) / abs(b) $$;
 CREATE FUNCTION pg_temp.param(m text, k text) RETURNS float8 LANGUAGE sql AS $$

@@ -80,15 +80,8 @@ CREATE TABLE tm_diab (age float8, sex float8, bmi float8, bp float8, s1 float8, 
 UPDATE tm_diab SET bmi = NULL WHERE age > 0.03;
 UPDATE tm_diab SET s5 = NULL WHERE target > 200 AND sex > 0;
 UPDATE tm_diab SET bp = NULL WHERE s1 < -0.04;
-CREATE TABLE tm_bc (mean_radius float8, mean_texture float8, mean_perimeter float8, mean_area float8,
-    mean_smoothness float8, mean_compactness float8, mean_concavity float8, mean_concave_points float8,
-    mean_symmetry float8, mean_fractal_dimension float8, radius_error float8, texture_error float8,
-    perimeter_error float8, area_error float8, smoothness_error float8, compactness_error float8,
-    concavity_error float8, concave_points_error float8, symmetry_error float8,
-    fractal_dimension_error float8, worst_radius float8, worst_texture float8, worst_perimeter float8,
-    worst_area float8, worst_smoothness float8, worst_compactness float8, worst_concavity float8,
-    worst_concave_points float8, worst_symmetry float8, worst_fractal_dimension float8, diagnosis text);
-\copy tm_bc from 'test/data/breast_cancer.csv' csv header
+\ir data_breast_cancer.psql
+CREATE TABLE tm_bc AS SELECT :bc_columns FROM bc ORDER BY id;
 UPDATE tm_bc SET worst_perimeter = NULL WHERE mean_texture > 20;
 UPDATE tm_bc SET worst_concave_points = NULL WHERE diagnosis = 'malignant' AND mean_radius > 17;
 UPDATE tm_bc SET worst_radius = NULL WHERE mean_smoothness < 0.08;

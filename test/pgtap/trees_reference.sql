@@ -30,15 +30,8 @@ CREATE TABLE tr_diab (age float8, sex float8, bmi float8, bp float8, s1 float8, 
 CREATE TABLE tr_iris (sepal_length float8, sepal_width float8, petal_length float8,
                       petal_width float8, species text);
 \copy tr_iris from 'test/data/iris.csv' csv header
-CREATE TABLE tr_bc (mean_radius float8, mean_texture float8, mean_perimeter float8, mean_area float8,
-    mean_smoothness float8, mean_compactness float8, mean_concavity float8, mean_concave_points float8,
-    mean_symmetry float8, mean_fractal_dimension float8, radius_error float8, texture_error float8,
-    perimeter_error float8, area_error float8, smoothness_error float8, compactness_error float8,
-    concavity_error float8, concave_points_error float8, symmetry_error float8,
-    fractal_dimension_error float8, worst_radius float8, worst_texture float8, worst_perimeter float8,
-    worst_area float8, worst_smoothness float8, worst_compactness float8, worst_concavity float8,
-    worst_concave_points float8, worst_symmetry float8, worst_fractal_dimension float8, diagnosis text);
-\copy tr_bc from 'test/data/breast_cancer.csv' csv header
+\ir data_breast_cancer.psql
+CREATE TABLE tr_bc AS SELECT :bc_columns FROM bc ORDER BY id;
 
 -- the hold-out score of a model
 CREATE FUNCTION pg_temp.score(m text, metric text) RETURNS float8 LANGUAGE sql AS $$
