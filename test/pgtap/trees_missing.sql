@@ -112,12 +112,7 @@ CREATE TEMP TABLE tm_cp AS
 SELECT mldb.predict_proba('tm_gbc', d, 'malignant') AS p, mldb.predict_class('tm_gbc', d) AS c,
        num_nulls(worst_perimeter, worst_concave_points, worst_radius) > 0 AS miss
   FROM tm_bc d
- WHERE mldb._split_unit(0, diagnosis, mean_radius, mean_texture, mean_perimeter, mean_area, mean_smoothness,
-         mean_compactness, mean_concavity, mean_concave_points, mean_symmetry, mean_fractal_dimension,
-         radius_error, texture_error, perimeter_error, area_error, smoothness_error, compactness_error,
-         concavity_error, concave_points_error, symmetry_error, fractal_dimension_error, worst_radius,
-         worst_texture, worst_perimeter, worst_area, worst_smoothness, worst_compactness, worst_concavity,
-         worst_concave_points, worst_symmetry, worst_fractal_dimension) >= 0.25;
+ WHERE mldb._split_unit(0, :bc_split_args) >= 0.25;
 SELECT ok(pg_temp.rel((SELECT sum(p) FROM tm_cp), 160.00257572009758) < 1e-6
           AND pg_temp.rel((SELECT sum(p) FROM tm_cp WHERE miss), 132.98129767908748) < 1e-6
           AND (SELECT count(*) FROM tm_cp WHERE c = 'malignant') = 160
